@@ -1,0 +1,271 @@
+import { readFileSync } from 'node:fs';
+
+/** Azurite's well-known development account; safe to name, it is published in Azurite's README. */
+export const AZURITE_TABLES_CONNECTION_STRING =
+  'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
+  'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
+  'TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
+
+export type GraphMode = 'plan' | 'live';
+export type GraphAuth = 'client-credentials' | 'device-code' | 'token';
+export type RolesSource = 'file' | 'graph';
+
+/** Every setting the app reads, already validated. */
+export interface AppConfig {
+  port: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  school: {
+    id: string;
+    name: string;
+    domain: string;
+    responseMatrixFile: string | undefined;
+  };
+  tables: {
+    connectionString: string | undefined;
+    endpoint: string | undefined;
+  };
+  bot: {
+    appId: string;
+    appPassword: string;
+    appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
+    tenantId: string;
+  };
+  roles: {
+    source: RolesSource;
+    file: string | undefined;
+    /** Entra security group display names per role, used when `source` is `graph`. */
+    groups: Record<string, string>;
+    cacheMinutes: number;
+  };
+  graph: {
+    mode: GraphMode;
+    auth: GraphAuth;
+    baseUrl: string;
+    authorityHost: string;
+    tenantId: string;
+    clientId: string;
+    clientSecret: string | undefined;
+    certificatePath: string | undefined;
+    accessToken: string | undefined;
+    concurrency: number;
+  };
+  pupils: {
+    usernamePattern: string;
+    skuPartNumber: string;
+    disabledPlans: string[];
+    allPupilsGroup: string;
+    cohortGroupPattern: string;
+    messagingPolicy: string;
+    meetingPolicy: string;
+    forcePasswordChange: boolean;
+    leaverGraceDays: number;
+  };
+}
+
+/** A setting that is missing or malformed; start-up reports all of them at once. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+  constructor(readonly problems: string[]) {
+    super(
+      `The app cannot start because ${problems.length === 1 ? 'one setting needs' : `${problems.length} settings need`} attention:\n` +
+        problems.map((p) => `  - ${p}`).join('\n') +
+        '\nSee .env.example for every setting and its purpose.',
+    );
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** One documented setting; `.env.example` is checked against this list by a test. */
+export interface SettingSpec {
+  name: string;
+  purpose: string;
+  default?: string;
+  secret?: boolean;
+}
+
+export const ROLE_NAMES = ['staff', 'coordinator', 'dsl', 'headteacher', 'chair', 'governor', 'admin', 'pupil'] as const;
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { name: 'PORT', purpose: 'HTTP port for the bot endpoint, the tab and its API', default: '3978' },
+  { name: 'LOG_LEVEL', purpose: 'debug, info, warn or error', default: 'info' },
+  { name: 'SCHOOL_ID', purpose: 'Partition key for this school\'s records (letters, digits, hyphens)', default: 'local-school' },
+  { name: 'SCHOOL_NAME', purpose: 'School name shown on cards and credential slips', default: 'Local Primary School' },
+  { name: 'SCHOOL_DOMAIN', purpose: 'Domain for pupil usernames; required when GRAPH_MODE=live', default: 'school.example' },
+  { name: 'RESPONSE_MATRIX_FILE', purpose: 'Optional JSON file that replaces the default response matrix' },
+  { name: 'TABLES_CONNECTION_STRING', purpose: 'Azure Tables connection string; defaults to Azurite on 127.0.0.1:10002', default: 'Azurite development storage' },
+  { name: 'TABLES_ENDPOINT', purpose: 'Table endpoint used with managed identity instead of a connection string' },
+  { name: 'MicrosoftAppId', purpose: 'Bot app id; empty means no Bot Framework auth (local Playground only)', default: '' },
+  { name: 'MicrosoftAppPassword', purpose: 'Bot client secret (keep it in a gitignored env file or Key Vault)', default: '', secret: true },
+  { name: 'MicrosoftAppType', purpose: 'SingleTenant, MultiTenant or UserAssignedMSI', default: 'SingleTenant' },
+  { name: 'MicrosoftAppTenantId', purpose: 'Entra tenant id of the bot registration', default: '' },
+  { name: 'ROLES_SOURCE', purpose: 'file (ROLES_FILE) or graph (the ROLE_GROUP_* security groups)', default: 'file' },
+  { name: 'ROLES_FILE', purpose: 'JSON object of role -> list of Entra object ids, for local use', default: 'config/roles.local.json' },
+  ...ROLE_NAMES.map((role) => ({
+    name: `ROLE_GROUP_${role.toUpperCase()}`,
+    purpose: `Entra security group whose members hold the ${role} role (ROLES_SOURCE=graph)`,
+  })),
+  { name: 'ROLES_CACHE_MINUTES', purpose: 'How long group memberships are cached in Azure Tables', default: '15' },
+  { name: 'GRAPH_MODE', purpose: 'plan (no tenant, changes nothing) or live', default: 'plan' },
+  { name: 'GRAPH_AUTH', purpose: 'client-credentials, device-code or token', default: 'client-credentials' },
+  { name: 'GRAPH_BASE_URL', purpose: 'Graph endpoint, for national clouds', default: 'https://graph.microsoft.com' },
+  { name: 'GRAPH_AUTHORITY_HOST', purpose: 'Entra authority host, for national clouds', default: 'https://login.microsoftonline.com' },
+  { name: 'GRAPH_TENANT_ID', purpose: 'Tenant for Graph sign-in; required when GRAPH_MODE=live' },
+  { name: 'GRAPH_CLIENT_ID', purpose: 'App registration used for Graph; required when GRAPH_MODE=live' },
+  { name: 'SECRET_GRAPH_CLIENT_SECRET', purpose: 'Client secret for GRAPH_AUTH=client-credentials', secret: true },
+  { name: 'GRAPH_CERTIFICATE_PATH', purpose: 'PEM file (private key and certificate) instead of a client secret' },
+  { name: 'GRAPH_ACCESS_TOKEN', purpose: 'A bearer token the admin already holds, for GRAPH_AUTH=token', secret: true },
+  { name: 'GRAPH_CONCURRENCY', purpose: 'How many $batch requests may be in flight at once', default: '4' },
+  { name: 'PUPIL_USERNAME_PATTERN', purpose: 'Username pattern; placeholders {cohort} {forename} {surnameInitial} {surname}', default: '{cohort}{forename}{surnameInitial}' },
+  { name: 'PUPIL_SKU', purpose: 'SKU part number of the pupil licence', default: 'STANDARDWOFFPACK_STUDENT' },
+  { name: 'PUPIL_DISABLED_PLANS', purpose: 'Comma-separated service plan names kept disabled (email off)', default: 'EXCHANGE_S_STANDARD' },
+  { name: 'PUPIL_GROUP_ALL', purpose: 'Security group holding every pupil', default: 'All Pupils' },
+  { name: 'PUPIL_COHORT_GROUP_PATTERN', purpose: 'Security group per cohort; {cohort} is the two-digit entry year', default: 'Pupils Cohort {cohort}' },
+  { name: 'PUPIL_MESSAGING_POLICY', purpose: 'Teams messaging policy for pupils (chat off)', default: 'EduStudent-ChatOff' },
+  { name: 'PUPIL_MEETING_POLICY', purpose: 'Teams meeting policy for pupils (no Meet now, no recording)', default: 'EduStudent-NoMeetings' },
+  { name: 'PUPIL_FORCE_PASSWORD_CHANGE', purpose: 'true to make pupils change their password at first sign-in', default: 'false' },
+  { name: 'LEAVER_GRACE_DAYS', purpose: 'Days a leaver stays disabled before deletion', default: '30' },
+];
+
+const defaults = Object.fromEntries(SETTINGS.filter((s) => s.default !== undefined).map((s) => [s.name, s.default]));
+
+/**
+ * Reads and validates every setting. This is the only module that reads `process.env`;
+ * everything else receives an `AppConfig`.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const text = (name: string): string => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? (defaults[name] ?? '') : value;
+  };
+  const optional = (name: string): string | undefined => text(name) || undefined;
+  const integer = (name: string, min: number, max: number): number => {
+    const raw = text(name);
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}").`);
+      return Number(defaults[name] ?? min);
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
+    const value = text(name) as T;
+    if (!allowed.includes(value)) problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}").`);
+    return allowed.includes(value) ? value : (defaults[name] as T);
+  };
+  const boolean = (name: string): boolean => {
+    const value = text(name).toLowerCase();
+    if (!['true', 'false'].includes(value)) problems.push(`${name} must be true or false (got "${value}").`);
+    return value === 'true';
+  };
+  const url = (name: string): string => {
+    const value = text(name).replace(/\/+$/, '');
+    if (!/^https?:\/\/[^\s/]+/.test(value)) problems.push(`${name} must be an http(s) URL (got "${value}").`);
+    return value;
+  };
+
+  const schoolId = text('SCHOOL_ID');
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(schoolId)) {
+    problems.push(`SCHOOL_ID must be lower-case letters, digits and hyphens (got "${schoolId}").`);
+  }
+  const graphMode = oneOf<GraphMode>('GRAPH_MODE', ['plan', 'live']);
+  const graphAuth = oneOf<GraphAuth>('GRAPH_AUTH', ['client-credentials', 'device-code', 'token']);
+  const rolesSource = oneOf<RolesSource>('ROLES_SOURCE', ['file', 'graph']);
+  const groups: Record<string, string> = {};
+  for (const role of ROLE_NAMES) {
+    const group = optional(`ROLE_GROUP_${role.toUpperCase()}`);
+    if (group) groups[role] = group;
+  }
+
+  const explicitConnection = env.TABLES_CONNECTION_STRING?.trim() || undefined;
+  const tablesEndpoint = optional('TABLES_ENDPOINT');
+
+  const config: AppConfig = {
+    port: integer('PORT', 0, 65535),
+    logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error']),
+    school: {
+      id: schoolId,
+      name: text('SCHOOL_NAME'),
+      domain: text('SCHOOL_DOMAIN').toLowerCase(),
+      responseMatrixFile: optional('RESPONSE_MATRIX_FILE'),
+    },
+    tables: {
+      connectionString: explicitConnection ?? (tablesEndpoint ? undefined : AZURITE_TABLES_CONNECTION_STRING),
+      endpoint: tablesEndpoint,
+    },
+    bot: {
+      appId: text('MicrosoftAppId'),
+      appPassword: text('MicrosoftAppPassword'),
+      appType: oneOf('MicrosoftAppType', ['SingleTenant', 'MultiTenant', 'UserAssignedMSI']),
+      tenantId: text('MicrosoftAppTenantId'),
+    },
+    roles: {
+      source: rolesSource,
+      file: optional('ROLES_FILE'),
+      groups,
+      cacheMinutes: integer('ROLES_CACHE_MINUTES', 0, 24 * 60),
+    },
+    graph: {
+      mode: graphMode,
+      auth: graphAuth,
+      baseUrl: url('GRAPH_BASE_URL'),
+      authorityHost: url('GRAPH_AUTHORITY_HOST'),
+      tenantId: text('GRAPH_TENANT_ID'),
+      clientId: text('GRAPH_CLIENT_ID'),
+      clientSecret: optional('SECRET_GRAPH_CLIENT_SECRET'),
+      certificatePath: optional('GRAPH_CERTIFICATE_PATH'),
+      accessToken: optional('GRAPH_ACCESS_TOKEN'),
+      concurrency: integer('GRAPH_CONCURRENCY', 1, 32),
+    },
+    pupils: {
+      usernamePattern: text('PUPIL_USERNAME_PATTERN'),
+      skuPartNumber: text('PUPIL_SKU'),
+      disabledPlans: text('PUPIL_DISABLED_PLANS').split(',').map((p) => p.trim()).filter(Boolean),
+      allPupilsGroup: text('PUPIL_GROUP_ALL'),
+      cohortGroupPattern: text('PUPIL_COHORT_GROUP_PATTERN'),
+      messagingPolicy: text('PUPIL_MESSAGING_POLICY'),
+      meetingPolicy: text('PUPIL_MEETING_POLICY'),
+      forcePasswordChange: boolean('PUPIL_FORCE_PASSWORD_CHANGE'),
+      leaverGraceDays: integer('LEAVER_GRACE_DAYS', 0, 3650),
+    },
+  };
+
+  if (!config.pupils.usernamePattern.includes('{forename}')) {
+    problems.push('PUPIL_USERNAME_PATTERN must contain {forename}.');
+  }
+  if (!config.pupils.cohortGroupPattern.includes('{cohort}')) {
+    problems.push('PUPIL_COHORT_GROUP_PATTERN must contain {cohort}.');
+  }
+  if (rolesSource === 'file' && !config.roles.file) problems.push('ROLES_FILE is required when ROLES_SOURCE=file.');
+  if (rolesSource === 'graph') {
+    for (const role of ['staff', 'coordinator', 'dsl', 'headteacher'] as const) {
+      if (!groups[role]) problems.push(`ROLE_GROUP_${role.toUpperCase()} is required when ROLES_SOURCE=graph.`);
+    }
+    if (graphMode !== 'live') problems.push('ROLES_SOURCE=graph needs GRAPH_MODE=live.');
+  }
+  if (graphMode === 'live') {
+    if (!config.graph.tenantId && graphAuth !== 'token') problems.push('GRAPH_TENANT_ID is required when GRAPH_MODE=live.');
+    if (!config.graph.clientId && graphAuth !== 'token') problems.push('GRAPH_CLIENT_ID is required when GRAPH_MODE=live.');
+    if (graphAuth === 'client-credentials' && !config.graph.clientSecret && !config.graph.certificatePath) {
+      problems.push('GRAPH_AUTH=client-credentials needs SECRET_GRAPH_CLIENT_SECRET or GRAPH_CERTIFICATE_PATH.');
+    }
+    if (graphAuth === 'token' && !config.graph.accessToken) problems.push('GRAPH_AUTH=token needs GRAPH_ACCESS_TOKEN.');
+    if (config.school.domain === defaults.SCHOOL_DOMAIN) problems.push('SCHOOL_DOMAIN must be the school\'s own domain when GRAPH_MODE=live.');
+  }
+  if (config.bot.appId && !config.bot.appPassword && config.bot.appType !== 'UserAssignedMSI') {
+    problems.push('MicrosoftAppPassword is required when MicrosoftAppId is set (or use MicrosoftAppType=UserAssignedMSI).');
+  }
+
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return config;
+}
+
+/** Reads a JSON file named by a setting, with an error that names the setting. */
+export function readJsonSetting<T>(settingName: string, path: string): T {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (error) {
+    throw new ConfigurationError([`${settingName} points at ${path}, which could not be read as JSON: ${(error as Error).message}`]);
+  }
+}
