@@ -1,5 +1,5 @@
 /** Two projects: `unit` needs nothing running; `integration` gets a real Azurite from the global setup. */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
 /** @type {import('jest').Config} */
 module.exports = {
