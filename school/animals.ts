@@ -1,0 +1,23 @@
+/** Password words: animals a young child can read, 3–10 letters; nothing scary, insulting, rude (even inside the word) or a first name. */
+export const ANIMALS: readonly string[] = Object.freeze([
+  'aardvark', 'albatross', 'alpaca', 'anteater', 'antelope', 'armadillo', 'axolotl', 'badger', 'bantam',
+  'barnacle', 'bear', 'beetle', 'beluga', 'bison', 'blackbird', 'budgie', 'buffalo', 'bullfinch', 'bunting',
+  'calf', 'camel', 'canary', 'capybara', 'caracal', 'caribou', 'cat', 'chaffinch', 'chameleon', 'cheetah',
+  'chick', 'chinchilla', 'chipmunk', 'cicada', 'clam', 'clownfish', 'coati', 'cod', 'crab', 'crane', 'cricket',
+  'cuckoo', 'curlew', 'cygnet', 'dalmatian', 'damselfly', 'deer', 'dingo', 'dolphin', 'dormouse', 'dragonfly',
+  'duck', 'duckling', 'dugong', 'eagle', 'echidna', 'egret', 'eland', 'elephant', 'elk', 'emu', 'ermine',
+  'falcon', 'fennec', 'ferret', 'finch', 'firefly', 'flamingo', 'foal', 'fox', 'frog', 'gazelle', 'gecko',
+  'gerbil', 'giraffe', 'glowworm', 'gnu', 'goldcrest', 'goldfinch', 'goldfish', 'goose', 'grouse', 'guppy',
+  'haddock', 'hamster', 'hare', 'hedgehog', 'heron', 'herring', 'honeybee', 'horse', 'ibis', 'iguana',
+  'impala', 'jaguar', 'jerboa', 'kangaroo', 'kestrel', 'kingfisher', 'kiwi', 'koala', 'koi', 'kookaburra',
+  'krill', 'kudu', 'ladybird', 'lamb', 'lemur', 'leopard', 'limpet', 'lion', 'lizard', 'llama', 'lobster',
+  'lorikeet', 'lynx', 'macaw', 'magpie', 'mallard', 'manatee', 'mantis', 'marmot', 'meerkat', 'minnow', 'mole',
+  'moorhen', 'moose', 'moth', 'mouse', 'narwhal', 'newt', 'ocelot', 'okapi', 'oryx', 'osprey', 'ostrich',
+  'otter', 'owl', 'owlet', 'oyster', 'panda', 'pangolin', 'panther', 'parakeet', 'parrot', 'partridge',
+  'pelican', 'penguin', 'pheasant', 'piglet', 'pony', 'porpoise', 'puffin', 'puppy', 'quail', 'quokka',
+  'rabbit', 'reindeer', 'rhino', 'rooster', 'salmon', 'sardine', 'scallop', 'seahorse', 'seal', 'serval',
+  'sheep', 'shrimp', 'siskin', 'skylark', 'sloth', 'snail', 'squid', 'squirrel', 'starfish', 'starling',
+  'stoat', 'stork', 'swallow', 'swan', 'swift', 'tadpole', 'tapir', 'tern', 'terrapin', 'tiger', 'tortoise',
+  'toucan', 'trout', 'tuna', 'turtle', 'urchin', 'vole', 'wallaby', 'walrus', 'wildebeest', 'wombat', 'yak',
+  'zebra',
+]);
