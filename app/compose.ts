@@ -1,0 +1,88 @@
+import type { CloudAdapter } from 'botbuilder';
+import type { AppConfig } from './config';
+import { readJsonSetting, ConfigurationError } from './config';
+import type { Logger } from './logger';
+import { AdapterMessenger, createBotAdapter } from '../bot/adapter';
+import { EsafetyBot } from '../bot/esafety-bot';
+import { FileRoleDirectory, parseRolesFile, type RoleDirectory } from '../identity/role-directory';
+import { AuditStore } from '../records/audit-store';
+import { ConversationStore } from '../records/conversation-store';
+import { CounterStore } from '../records/counter-store';
+import { IncidentStore } from '../records/incident-store';
+import { Tables } from '../records/tables';
+import { DEFAULT_RESPONSE_MATRIX, parseResponseMatrix, type ResponseMatrix } from '../school/response-matrix';
+import type { AlertDeliveryDependencies, ProactiveMessenger } from '../usecases/deliver-alerts';
+import type { PupilPicker, ReportIncidentDependencies } from '../usecases/report-incident';
+
+/** Everything the server needs, built once from configuration. Tests build it with their own pieces. */
+export interface AppServices {
+  config: AppConfig;
+  logger: Logger;
+  clock: () => Date;
+  tables: Tables;
+  adapter: CloudAdapter;
+  bot: EsafetyBot;
+  alerts: AlertDeliveryDependencies;
+  report: ReportIncidentDependencies;
+}
+
+export interface ComposeOverrides {
+  clock?: () => Date;
+  roles?: RoleDirectory;
+  messenger?: ProactiveMessenger;
+  pupils?: PupilPicker;
+}
+
+/** Until pupils are provisioned there is no register; the card then offers "a pupil who is not in this list". */
+const noRegister: PupilPicker = { listPupilChoices: async () => [] };
+
+export function loadResponseMatrix(config: AppConfig): ResponseMatrix {
+  if (!config.school.responseMatrixFile) return DEFAULT_RESPONSE_MATRIX;
+  const parsed = parseResponseMatrix(readJsonSetting('RESPONSE_MATRIX_FILE', config.school.responseMatrixFile));
+  if (!parsed.ok) throw new ConfigurationError(parsed.problems.map((p) => `RESPONSE_MATRIX_FILE: ${p}`));
+  return parsed.matrix;
+}
+
+export function loadRoleDirectory(config: AppConfig): RoleDirectory {
+  if (config.roles.source === 'graph') {
+    throw new ConfigurationError(['ROLES_SOURCE=graph needs the Graph gateway, which this build does not wire yet; use ROLES_SOURCE=file.']);
+  }
+  const file = config.roles.file!;
+  try {
+    return new FileRoleDirectory(parseRolesFile(readJsonSetting('ROLES_FILE', file), `ROLES_FILE (${file})`));
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    throw new ConfigurationError([(error as Error).message]);
+  }
+}
+
+/** The composition root: the one place that turns configuration into connected services. */
+export function composeServices(config: AppConfig, logger: Logger, overrides: ComposeOverrides = {}): AppServices {
+  const clock = overrides.clock ?? (() => new Date());
+  const tables = new Tables({ connectionString: config.tables.connectionString, endpoint: config.tables.endpoint });
+  const schoolId = config.school.id;
+  const incidents = new IncidentStore(tables);
+  const conversations = new ConversationStore(tables);
+  const roles = overrides.roles ?? loadRoleDirectory(config);
+  const adapter = createBotAdapter(config.bot, logger);
+  const report: ReportIncidentDependencies = {
+    schoolId,
+    incidents,
+    counters: new CounterStore(tables),
+    audit: new AuditStore(tables, clock),
+    roles,
+    pupils: overrides.pupils ?? noRegister,
+    matrix: loadResponseMatrix(config),
+    clock,
+  };
+  const alerts: AlertDeliveryDependencies = {
+    schoolId,
+    incidents,
+    conversations,
+    messenger: overrides.messenger ?? new AdapterMessenger(adapter, config.bot.appId),
+    clock,
+    logger,
+  };
+  const bot = new EsafetyBot({ schoolId, roles, conversations, report, alerts, logger, clock });
+  return { config, logger, clock, tables, adapter, bot, alerts, report };
+}

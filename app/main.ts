@@ -1,0 +1,33 @@
+import { existsSync } from 'node:fs';
+import { ConfigurationError, loadConfig } from './config';
+import { composeServices } from './compose';
+import { createLogger } from './logger';
+import { startServer } from './server';
+
+/** Entry point for `npm run serve` and App Service. */
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
+  const services = composeServices(config, logger);
+  const running = await startServer(services, { port: config.port });
+  logger.info('server.listening', { url: running.url, school: config.school.id, graphMode: config.graph.mode, botAuth: config.bot.appId !== '' });
+
+  const shutdown = (signal: string) => {
+    logger.info('server.stopping', { signal });
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    void running.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigurationError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`The server could not start: ${(error as Error).name}: ${(error as Error).message}\n`);
+  }
+  process.exit(1);
+});

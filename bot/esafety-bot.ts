@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import {
+  TeamsActivityHandler,
+  TurnContext,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type ConversationReference,
+} from 'botbuilder';
+import type { Logger } from '../app/logger';
+import type { RoleDirectory } from '../identity/role-directory';
+import type { ConversationStore } from '../records/conversation-store';
+import { StorageUnavailableError } from '../records/tables';
+import { readIncidentForm } from '../school/incident-submission';
+import type { Principal } from '../school/roles';
+import { deliverPendingAlerts, type AlertDeliveryDependencies } from '../usecases/deliver-alerts';
+import { listMyReports, reportIncident, type ReportIncidentDependencies } from '../usecases/report-incident';
+import { buildIncidentRecordedCard, buildMyReportsCard, buildReportCard, toAttachment, type AdaptiveCardJson } from './cards/cards';
+
+export interface EsafetyBotDependencies {
+  schoolId: string;
+  roles: RoleDirectory;
+  conversations: ConversationStore;
+  report: ReportIncidentDependencies;
+  alerts: AlertDeliveryDependencies;
+  logger: Logger;
+  clock: () => Date;
+  newId?: () => string;
+}
+
+const HELP_TEXT = [
+  'I help the school keep children safe online. You can send me:',
+  '- **/report**: report an e-safety concern (you get a reference number and the suggested next steps)',
+  '- **/myreports**: list the concerns you have reported',
+  '- **/help**: this message',
+  'If a child is in immediate danger, call 999 and tell the DSL in person now.',
+].join('\n\n');
+
+const SAFE_ERROR = 'Sorry, something went wrong on our side. Nothing has been lost: please try again in a minute, and tell the DSL in person if it is urgent.';
+const NOT_SAVED =
+  'Your report has NOT been saved: the school\'s records store cannot be reached right now. Everything you typed is still here. Press Submit again in a minute; if it is urgent, tell the DSL in person now.';
+
+/** Strips mentions and a leading slash: "<at>E-Safety</at> /Report " becomes "report". */
+export function readCommand(context: TurnContext): string {
+  const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '';
+  return text.trim().replace(/^\//, '').split(/\s+/)[0]?.toLowerCase() ?? '';
+}
+
+/** The bot's Teams surface. Handlers stay thin: they identify the caller and hand over to the use cases. */
+export class EsafetyBot extends TeamsActivityHandler {
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: EsafetyBotDependencies) {
+    super();
+    this.newId = deps.newId ?? randomUUID;
+
+    this.onMessage(async (context, next) => {
+      const principal = await this.identify(context);
+      if (!principal) {
+        await context.sendActivity('I could not tell who you are. Please message me from Microsoft Teams with your school account.');
+        return next();
+      }
+      await this.rememberConversation(context, principal.aadObjectId);
+      await this.handleCommand(context, principal, readCommand(context));
+      // Anything that was waiting for this person goes out now that the bot can reach them.
+      await deliverPendingAlerts(this.deps.alerts, { recipientId: principal.aadObjectId });
+      return next();
+    });
+
+    this.onInstallationUpdateAdd(async (context, next) => {
+      const id = context.activity.from?.aadObjectId;
+      if (id) await this.rememberConversation(context, id.toLowerCase());
+      await context.sendActivity(HELP_TEXT);
+      return next();
+    });
+  }
+
+  private async handleCommand(context: TurnContext, principal: Principal, command: string): Promise<void> {
+    const correlationId = context.activity.id ?? this.newId();
+    switch (command) {
+      case 'report': {
+        const pupils = await this.deps.report.pupils.listPupilChoices(this.deps.schoolId);
+        const card = buildReportCard({ submissionId: this.newId(), pupilChoices: pupils.map((p) => ({ title: p.label, value: `pupil:${p.pupilId}` })) });
+        await context.sendActivity({ attachments: [toAttachment(card)] });
+        return;
+      }
+      case 'myreports': {
+        const reports = await listMyReports(this.deps.report, principal, correlationId);
+        await context.sendActivity({ attachments: [toAttachment(buildMyReportsCard(reports))] });
+        return;
+      }
+      default:
+        await context.sendActivity(HELP_TEXT);
+    }
+  }
+
+  protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
+    const correlationId = context.activity.id ?? this.newId();
+    const logger = this.deps.logger.child({ correlationId });
+    const verb = invokeValue.action?.verb;
+    const data = (invokeValue.action?.data ?? {}) as Record<string, unknown>;
+    if (verb !== 'submitIncident') {
+      logger.warn('card.unknown-verb', { verb: String(verb) });
+      return messageResponse('This card is not supported any more: send /help to see what I can do.');
+    }
+    const values = readIncidentForm(data);
+    const submissionId = typeof data.submissionId === 'string' ? data.submissionId : '';
+    const cardAgain = async (problems: Parameters<typeof buildReportCard>[0]['problems'], banner?: string) => {
+      const pupils = await this.deps.report.pupils.listPupilChoices(this.deps.schoolId).catch(() => []);
+      return cardResponse(
+        buildReportCard({ submissionId: submissionId || this.newId(), values, problems, banner, pupilChoices: pupils.map((p) => ({ title: p.label, value: `pupil:${p.pupilId}` })) }),
+      );
+    };
+
+    try {
+      const principal = await this.identify(context);
+      if (!principal) return messageResponse('I could not tell who you are. Please use Microsoft Teams with your school account.');
+      const outcome = await reportIncident(this.deps.report, { principal, submissionId, values, correlationId });
+      switch (outcome.kind) {
+        case 'forbidden':
+          logger.warn('incident.report.denied', { actorId: principal.aadObjectId });
+          return messageResponse('Only members of staff can report concerns here. Please tell a member of staff or the DSL in person.');
+        case 'invalid':
+          return cardAgain(outcome.problems);
+        case 'storage-unavailable':
+          logger.error('incident.report.not-saved', { actorId: principal.aadObjectId, reason: 'storage-unavailable' });
+          return cardAgain([], NOT_SAVED);
+        case 'recorded': {
+          logger.info('incident.reported', { reference: outcome.incident.reference, type: outcome.incident.type, duplicate: outcome.duplicate });
+          if (!outcome.duplicate) void this.sendAlerts(outcome.incident.reference, logger);
+          return cardResponse(
+            buildIncidentRecordedCard({
+              reference: outcome.incident.reference,
+              type: outcome.incident.type,
+              occurredOn: outcome.incident.occurredOn,
+              suggestedActions: outcome.suggestedActions,
+              illegalGuidance: outcome.illegalGuidance,
+              alertedRoles: outcome.alertedRoles,
+            }),
+          );
+        }
+      }
+    } catch (error) {
+      logger.error('incident.report.failed', { errorName: (error as Error).name });
+      return cardAgain([], error instanceof StorageUnavailableError ? NOT_SAVED : SAFE_ERROR);
+    }
+  }
+
+  /** Alerts are already safe in the outbox; sending them now is best effort, and the sweep retries. */
+  private async sendAlerts(reference: string, logger: Logger): Promise<void> {
+    try {
+      await deliverPendingAlerts(this.deps.alerts, { reference });
+    } catch (error) {
+      logger.warn('alert.dispatch-deferred', { reference, errorName: (error as Error).name });
+    }
+  }
+
+  private async identify(context: TurnContext): Promise<Principal | undefined> {
+    const id = context.activity.from?.aadObjectId;
+    return id ? this.deps.roles.getPrincipal(id) : undefined;
+  }
+
+  private async rememberConversation(context: TurnContext, aadObjectId: string): Promise<void> {
+    const reference: Partial<ConversationReference> = TurnContext.getConversationReference(context.activity);
+    await this.deps.conversations.upsertConversation(this.deps.schoolId, aadObjectId, reference, this.deps.clock());
+  }
+}
+
+function cardResponse(card: AdaptiveCardJson): AdaptiveCardInvokeResponse {
+  return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card };
+}
+
+function messageResponse(text: string): AdaptiveCardInvokeResponse {
+  return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text as unknown as Record<string, unknown> };
+}
+
+export { SAFE_ERROR };

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { odata } from '@azure/data-tables';
+import { guardStorage, TABLE_NAMES, type Tables } from './tables';
+
+/** One audited event. It names people by object id and records by reference; never their content. */
+export interface AuditEntry {
+  actorId: string;
+  action: string;
+  target: string;
+  outcome: 'succeeded' | 'denied' | 'failed' | 'attempted';
+  correlationId?: string;
+  /** Extra ids or categories, never free text. */
+  details?: Record<string, string | number | boolean>;
+}
+
+export interface AuditRecord extends AuditEntry {
+  at: string;
+}
+
+interface AuditEntity {
+  partitionKey: string;
+  rowKey: string;
+  at: string;
+  actorId: string;
+  action: string;
+  target: string;
+  outcome: string;
+  correlationId: string;
+  details: string;
+}
+
+/**
+ * Append-only audit log. Keys: PartitionKey = school id, RowKey = ISO time + monotonic tick + random id,
+ * so entries sort by time and are never overwritten.
+ */
+export class AuditStore {
+  constructor(
+    private readonly tables: Tables,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async appendAudit(schoolId: string, entry: AuditEntry): Promise<void> {
+    const at = this.clock().toISOString();
+    await guardStorage('append audit', async () => {
+      const table = await this.tables.getTable(TABLE_NAMES.audit);
+      await table.createEntity<AuditEntity>({
+        partitionKey: schoolId,
+        // The monotonic clock keeps one instance's entries in order even within a millisecond.
+        rowKey: `${at}|${process.hrtime.bigint().toString().padStart(20, '0')}|${randomUUID()}`,
+        at,
+        actorId: entry.actorId,
+        action: entry.action,
+        target: entry.target,
+        outcome: entry.outcome,
+        correlationId: entry.correlationId ?? '',
+        details: JSON.stringify(entry.details ?? {}),
+      });
+    });
+  }
+
+  /** Entries for a school, oldest first, optionally only for one target (e.g. an incident reference). */
+  async listAudit(schoolId: string, options: { target?: string; since?: Date } = {}): Promise<AuditRecord[]> {
+    const since = (options.since ?? new Date(0)).toISOString();
+    const filter = options.target
+      ? odata`PartitionKey eq ${schoolId} and RowKey ge ${since} and target eq ${options.target}`
+      : odata`PartitionKey eq ${schoolId} and RowKey ge ${since}`;
+    return guardStorage('list audit', async () => {
+      const table = await this.tables.getTable(TABLE_NAMES.audit);
+      const records: AuditRecord[] = [];
+      for await (const entity of table.listEntities<AuditEntity>({ queryOptions: { filter } })) {
+        records.push({
+          at: entity.at,
+          actorId: entity.actorId,
+          action: entity.action,
+          target: entity.target,
+          outcome: entity.outcome as AuditRecord['outcome'],
+          correlationId: entity.correlationId || undefined,
+          details: JSON.parse(entity.details) as AuditRecord['details'],
+        });
+      }
+      return records;
+    });
+  }
+}

@@ -1,0 +1,320 @@
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { FourC, IncidentType } from '../school/incident-types';
+import type { IncidentAudience, InvolvedParty } from '../school/incident-routing';
+import type { MatrixSubject } from '../school/response-matrix';
+import type { Role } from '../school/roles';
+import { getEntityOrUndefined, guardStorage, isConflict, TABLE_NAMES, type Tables } from './tables';
+
+export type IncidentStatus = 'open' | 'in-progress' | 'closed';
+
+/** An incident as stored. Pupils appear by register id only; names are looked up when a permitted person reads it. */
+export interface IncidentRecord {
+  schoolId: string;
+  reference: string;
+  type: IncidentType;
+  fourC: FourC;
+  audience: IncidentAudience;
+  childProtection: boolean;
+  subject: MatrixSubject;
+  occurredOn: string;
+  occurredAt: string | undefined;
+  involved: InvolvedParty[];
+  /** Year groups of the pupils involved, for anonymous aggregates. */
+  yearGroups: string[];
+  location: string;
+  description: string;
+  actionTaken: string;
+  status: IncidentStatus;
+  reporterId: string;
+  submissionId: string;
+  createdAt: string;
+  updatedAt: string;
+  eventCount: number;
+}
+
+export interface StoredIncident extends IncidentRecord {
+  etag: string;
+}
+
+/** One line of an incident's chronology: who did what, when and why. Lines are only ever added. */
+export interface ChronologyEvent {
+  sequence: number;
+  at: string;
+  actorId: string;
+  kind: 'reported' | 'action' | 'status' | 'parents-informed' | 'closed';
+  what: string;
+  why: string;
+}
+
+/** An alert waiting to be delivered (or delivered) to one person. It names the category and reference only. */
+export interface AlertRecord {
+  schoolId: string;
+  reference: string;
+  recipientId: string;
+  role: Role;
+  type: IncidentType;
+  urgent: boolean;
+  status: 'pending' | 'sending' | 'delivered';
+  createdAt: string;
+  claimedAt: string | undefined;
+  deliveredAt: string | undefined;
+  etag: string;
+}
+
+export type NewAlert = Pick<AlertRecord, 'recipientId' | 'role' | 'type' | 'urgent'>;
+
+export type CreateIncidentResult = { created: true } | { created: false; existingReference: string };
+
+const rowKeys = {
+  incident: (reference: string) => `incident|${reference}`,
+  event: (reference: string, sequence: number) => `event|${reference}|${String(sequence).padStart(6, '0')}`,
+  submission: (submissionId: string) => `submission|${submissionId}`,
+  alert: (reference: string, recipientId: string) => `alert|${reference}|${recipientId}`,
+};
+
+/** Row-key ranges for listing one kind of row in a school's partition. */
+const range = (prefix: string) => ({ from: `${prefix}|`, to: `${prefix}}` });
+
+type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+/**
+ * Incidents with their chronology, submission markers and alert outbox.
+ *
+ * Keys: PartitionKey = school id; RowKey = `incident|ES-2026-0042`, `event|ES-2026-0042|000001`,
+ * `submission|<card submission id>` or `alert|ES-2026-0042|<recipient object id>`. Keeping them in one
+ * partition lets a new incident, its first chronology line, its submission marker and its alerts be
+ * written in one entity-group transaction: either all of them exist or none do, and a second
+ * transaction for the same submission fails on the marker instead of creating a second incident.
+ * See https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions
+ */
+export class IncidentStore {
+  constructor(private readonly tables: Tables) {}
+
+  private table(): Promise<TableClient> {
+    return this.tables.getTable(TABLE_NAMES.incidents);
+  }
+
+  /** Writes a new incident with its first event and alerts, atomically; a repeated submission id returns the first reference. */
+  async createIncident(record: IncidentRecord, firstEvent: Omit<ChronologyEvent, 'sequence'>, alerts: NewAlert[]): Promise<CreateIncidentResult> {
+    const { schoolId, reference } = record;
+    const actions: TransactionAction[] = [
+      ['create', { partitionKey: schoolId, rowKey: rowKeys.submission(record.submissionId), reference, createdAt: record.createdAt }],
+      ['create', toIncidentEntity({ ...record, eventCount: 1 })],
+      ['create', toEventEntity(schoolId, reference, { ...firstEvent, sequence: 1 })],
+      ...alerts.map((alert): TransactionAction => [
+        'create',
+        {
+          partitionKey: schoolId,
+          rowKey: rowKeys.alert(reference, alert.recipientId),
+          reference,
+          recipientId: alert.recipientId,
+          role: alert.role,
+          type: alert.type,
+          urgent: alert.urgent,
+          status: 'pending',
+          createdAt: record.createdAt,
+        },
+      ]),
+    ];
+    try {
+      await guardStorage('create incident', async () => (await this.table()).submitTransaction(actions));
+      return { created: true };
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      const existingReference = await this.findReferenceForSubmission(schoolId, record.submissionId);
+      if (!existingReference) throw error;
+      return { created: false, existingReference };
+    }
+  }
+
+  /** The reference already given to a card submission, if any. */
+  async findReferenceForSubmission(schoolId: string, submissionId: string): Promise<string | undefined> {
+    return guardStorage('read submission', async () => {
+      const entity = await getEntityOrUndefined<{ reference: string }>(await this.table(), schoolId, rowKeys.submission(submissionId));
+      return entity?.reference;
+    });
+  }
+
+  async getIncident(schoolId: string, reference: string): Promise<StoredIncident | undefined> {
+    return guardStorage('read incident', async () => {
+      const entity = await getEntityOrUndefined<Entity>(await this.table(), schoolId, rowKeys.incident(reference));
+      return entity ? fromIncidentEntity(entity) : undefined;
+    });
+  }
+
+  /** Incidents a person reported, newest first. */
+  async listIncidentsByReporter(schoolId: string, reporterId: string): Promise<StoredIncident[]> {
+    const { from, to } = range('incident');
+    const filter = odata`PartitionKey eq ${schoolId} and RowKey ge ${from} and RowKey lt ${to} and reporterId eq ${reporterId}`;
+    const incidents = await this.query(filter, fromIncidentEntity);
+    return incidents.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** Every incident of a school (for triage lists and rebuilding aggregates). */
+  async listIncidents(schoolId: string): Promise<StoredIncident[]> {
+    const { from, to } = range('incident');
+    return this.query(odata`PartitionKey eq ${schoolId} and RowKey ge ${from} and RowKey lt ${to}`, fromIncidentEntity);
+  }
+
+  async listChronology(schoolId: string, reference: string): Promise<ChronologyEvent[]> {
+    const { from, to } = range(`event|${reference}`);
+    return this.query(odata`PartitionKey eq ${schoolId} and RowKey ge ${from} and RowKey lt ${to}`, (entity) => ({
+      sequence: Number(entity.sequence),
+      at: String(entity.at),
+      actorId: String(entity.actorId),
+      kind: entity.kind as ChronologyEvent['kind'],
+      what: String(entity.what),
+      why: String(entity.why ?? ''),
+    }));
+  }
+
+  /**
+   * Appends a chronology line and applies `change` to the incident in one transaction, guarded by the
+   * etag the caller read: if someone else changed the incident since, this throws a conflict (412).
+   */
+  async appendEvent(
+    incident: StoredIncident,
+    event: Omit<ChronologyEvent, 'sequence'>,
+    change: Partial<Pick<IncidentRecord, 'status'>> & Record<string, unknown> = {},
+  ): Promise<StoredIncident> {
+    const sequence = incident.eventCount + 1;
+    const updated: IncidentRecord = { ...incident, ...change, eventCount: sequence, updatedAt: event.at };
+    await guardStorage('append incident event', async () =>
+      (await this.table()).submitTransaction([
+        ['update', toIncidentEntity(updated), 'Replace', { etag: incident.etag }],
+        ['create', toEventEntity(incident.schoolId, incident.reference, { ...event, sequence })],
+      ]),
+    );
+    const reread = await this.getIncident(incident.schoolId, incident.reference);
+    return reread!;
+  }
+
+  /** Alerts not yet delivered; with `recipientId`, only that person's. Alerts stuck in `sending` longer than `staleAfterMs` count as pending. */
+  async listPendingAlerts(schoolId: string, options: { recipientId?: string; now: Date; staleAfterMs: number }): Promise<AlertRecord[]> {
+    const { from, to } = range('alert');
+    const filter = options.recipientId
+      ? odata`PartitionKey eq ${schoolId} and RowKey ge ${from} and RowKey lt ${to} and recipientId eq ${options.recipientId} and status ne ${'delivered'}`
+      : odata`PartitionKey eq ${schoolId} and RowKey ge ${from} and RowKey lt ${to} and status ne ${'delivered'}`;
+    const alerts = await this.query(filter, fromAlertEntity);
+    const staleBefore = options.now.getTime() - options.staleAfterMs;
+    return alerts.filter((a) => a.status === 'pending' || (a.claimedAt !== undefined && Date.parse(a.claimedAt) < staleBefore));
+  }
+
+  async listAlertsForIncident(schoolId: string, reference: string): Promise<AlertRecord[]> {
+    const { from, to } = range(`alert|${reference}`);
+    return this.query(odata`PartitionKey eq ${schoolId} and RowKey ge ${from} and RowKey lt ${to}`, fromAlertEntity);
+  }
+
+  /** Marks an alert as being sent by this instance; false when another instance claimed it first. */
+  async claimAlert(alert: AlertRecord, now: Date): Promise<AlertRecord | undefined> {
+    try {
+      const response = await guardStorage('claim alert', async () =>
+        (await this.table()).updateEntity(
+          { partitionKey: alert.schoolId, rowKey: rowKeys.alert(alert.reference, alert.recipientId), status: 'sending', claimedAt: now.toISOString() },
+          'Merge',
+          { etag: alert.etag },
+        ),
+      );
+      return { ...alert, status: 'sending', claimedAt: now.toISOString(), etag: response.etag ?? alert.etag };
+    } catch (error) {
+      if (isConflict(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async completeAlert(alert: AlertRecord, outcome: 'delivered' | 'pending', now: Date): Promise<void> {
+    await guardStorage('complete alert', async () =>
+      (await this.table()).updateEntity(
+        {
+          partitionKey: alert.schoolId,
+          rowKey: rowKeys.alert(alert.reference, alert.recipientId),
+          status: outcome,
+          deliveredAt: outcome === 'delivered' ? now.toISOString() : '',
+          claimedAt: '',
+        },
+        'Merge',
+        { etag: alert.etag },
+      ),
+    );
+  }
+
+  private async query<T>(filter: string, map: (entity: Entity) => T): Promise<T[]> {
+    return guardStorage('query incidents', async () => {
+      const results: T[] = [];
+      for await (const entity of (await this.table()).listEntities<Entity>({ queryOptions: { filter } })) results.push(map(entity));
+      return results;
+    });
+  }
+}
+
+function toIncidentEntity(record: IncidentRecord): Entity {
+  return {
+    partitionKey: record.schoolId,
+    rowKey: rowKeys.incident(record.reference),
+    reference: record.reference,
+    type: record.type,
+    fourC: record.fourC,
+    audience: record.audience,
+    childProtection: record.childProtection,
+    subject: record.subject,
+    occurredOn: record.occurredOn,
+    occurredAt: record.occurredAt ?? '',
+    involved: JSON.stringify(record.involved),
+    yearGroups: JSON.stringify(record.yearGroups),
+    location: record.location,
+    description: record.description,
+    actionTaken: record.actionTaken,
+    status: record.status,
+    reporterId: record.reporterId,
+    submissionId: record.submissionId,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    eventCount: record.eventCount,
+  };
+}
+
+function fromIncidentEntity(entity: Entity): StoredIncident {
+  return {
+    schoolId: entity.partitionKey,
+    reference: String(entity.reference),
+    type: entity.type as IncidentType,
+    fourC: entity.fourC as FourC,
+    audience: entity.audience as IncidentAudience,
+    childProtection: entity.childProtection === true,
+    subject: entity.subject as MatrixSubject,
+    occurredOn: String(entity.occurredOn),
+    occurredAt: entity.occurredAt ? String(entity.occurredAt) : undefined,
+    involved: JSON.parse(String(entity.involved)) as InvolvedParty[],
+    yearGroups: JSON.parse(String(entity.yearGroups ?? '[]')) as string[],
+    location: String(entity.location ?? ''),
+    description: String(entity.description),
+    actionTaken: String(entity.actionTaken ?? ''),
+    status: entity.status as IncidentStatus,
+    reporterId: String(entity.reporterId),
+    submissionId: String(entity.submissionId),
+    createdAt: String(entity.createdAt),
+    updatedAt: String(entity.updatedAt),
+    eventCount: Number(entity.eventCount),
+    etag: String(entity.etag),
+  };
+}
+
+function toEventEntity(schoolId: string, reference: string, event: ChronologyEvent): Entity {
+  return { partitionKey: schoolId, rowKey: rowKeys.event(reference, event.sequence), reference, ...event };
+}
+
+function fromAlertEntity(entity: Entity): AlertRecord {
+  return {
+    schoolId: entity.partitionKey,
+    reference: String(entity.reference),
+    recipientId: String(entity.recipientId),
+    role: entity.role as Role,
+    type: entity.type as IncidentType,
+    urgent: entity.urgent === true,
+    status: entity.status as AlertRecord['status'],
+    createdAt: String(entity.createdAt),
+    claimedAt: entity.claimedAt ? String(entity.claimedAt) : undefined,
+    deliveredAt: entity.deliveredAt ? String(entity.deliveredAt) : undefined,
+    etag: String(entity.etag),
+  };
+}

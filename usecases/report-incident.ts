@@ -1,0 +1,192 @@
+import type { AuditStore } from '../records/audit-store';
+import type { CounterStore } from '../records/counter-store';
+import type { IncidentStore, NewAlert, StoredIncident } from '../records/incident-store';
+import { StorageUnavailableError } from '../records/tables';
+import type { RoleDirectory } from '../identity/role-directory';
+import { fourCOf } from '../school/incident-types';
+import { formatIncidentReference, incidentCounterName } from '../school/incident-references';
+import { audienceOf, isChildProtection, matrixSubjectOf, rolesToAlert } from '../school/incident-routing';
+import { schoolDate, validateIncidentSubmission, type FieldProblem, type IncidentFormValues } from '../school/incident-submission';
+import { ILLEGAL_CONTENT_GUIDANCE, suggestActions, type ResponseMatrix } from '../school/response-matrix';
+import { canReportIncidents, type Principal, type Role } from '../school/roles';
+
+/** A pupil as the report card offers them: register id, a label for the picker and their year group. */
+export interface PupilChoice {
+  pupilId: string;
+  label: string;
+  yearGroup: string;
+}
+
+/** Where the report card finds pupils; the pupil register once provisioning has run. */
+export interface PupilPicker {
+  listPupilChoices(schoolId: string): Promise<PupilChoice[]>;
+}
+
+export interface ReportIncidentDependencies {
+  schoolId: string;
+  incidents: IncidentStore;
+  counters: CounterStore;
+  audit: AuditStore;
+  roles: RoleDirectory;
+  pupils: PupilPicker;
+  matrix: ResponseMatrix;
+  clock: () => Date;
+}
+
+export interface RecordedIncident {
+  kind: 'recorded';
+  /** True when this submission had already been recorded (a double click or a retry). */
+  duplicate: boolean;
+  incident: StoredIncident;
+  suggestedActions: { id: string; label: string }[];
+  illegalGuidance: readonly string[];
+  alertedRoles: Role[];
+}
+
+export type ReportIncidentOutcome =
+  | RecordedIncident
+  | { kind: 'invalid'; problems: FieldProblem[] }
+  | { kind: 'forbidden' }
+  | { kind: 'storage-unavailable' };
+
+export interface ReportIncidentRequest {
+  principal: Principal;
+  submissionId: string;
+  values: IncidentFormValues;
+  correlationId: string;
+}
+
+/**
+ * Records a concern from the report card: checks the reporter may report, validates on the server,
+ * allocates a reference, and stores the incident, its first chronology line and its alerts together.
+ * A submission id that was already recorded returns the first incident and stores nothing new.
+ */
+export async function reportIncident(deps: ReportIncidentDependencies, request: ReportIncidentRequest): Promise<ReportIncidentOutcome> {
+  const { principal, submissionId, correlationId } = request;
+  const { schoolId, audit } = deps;
+  if (!canReportIncidents(principal)) {
+    await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: '', outcome: 'denied', correlationId }).catch(() => undefined);
+    return { kind: 'forbidden' };
+  }
+  if (!/^[A-Za-z0-9-]{8,64}$/.test(submissionId)) {
+    return { kind: 'invalid', problems: [{ field: 'description', message: 'This card is out of date: send /report to get a new one.' }] };
+  }
+
+  try {
+    const existing = await deps.incidents.findReferenceForSubmission(schoolId, submissionId);
+    if (existing) {
+      const outcome = await recordedOutcome(deps, principal, existing, true, correlationId);
+      // A submission id is only ever on one person's card; anyone else replaying it learns nothing.
+      if (outcome.incident.reporterId !== principal.aadObjectId) {
+        return { kind: 'invalid', problems: [{ field: 'description', message: 'This card is out of date: send /report to get a new one.' }] };
+      }
+      return outcome;
+    }
+
+    const pupils = await deps.pupils.listPupilChoices(schoolId);
+    const now = deps.clock();
+    const validation = validateIncidentSubmission(request.values, { now, knownPupilIds: new Set(pupils.map((p) => p.pupilId)) });
+    if (!validation.ok) return { kind: 'invalid', problems: validation.problems };
+    const submission = validation.submission;
+
+    const year = Number(schoolDate(now).slice(0, 4));
+    const sequence = await deps.counters.nextValue(schoolId, incidentCounterName(year));
+    const reference = formatIncidentReference(year, sequence);
+    const routing = { type: submission.type, childProtection: submission.childProtection, involved: submission.involved };
+    const alerts = await alertsFor(deps.roles, rolesToAlert(routing), principal.aadObjectId, submission.type, isChildProtection(routing));
+    const yearGroups = submission.involved.flatMap((p) => (p.kind === 'pupil' ? [pupils.find((c) => c.pupilId === p.pupilId)!.yearGroup] : []));
+    const at = now.toISOString();
+
+    // Audited before the write, so no incident can exist without an audit line.
+    await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'attempted', correlationId });
+    const result = await deps.incidents.createIncident(
+      {
+        schoolId,
+        reference,
+        type: submission.type,
+        fourC: fourCOf(submission.type),
+        audience: audienceOf(routing),
+        childProtection: isChildProtection(routing),
+        subject: matrixSubjectOf(routing),
+        occurredOn: submission.occurredOn,
+        occurredAt: submission.occurredAt,
+        involved: submission.involved,
+        yearGroups: [...new Set(yearGroups)].sort(),
+        location: submission.location,
+        description: submission.description,
+        actionTaken: submission.actionTaken,
+        status: 'open',
+        reporterId: principal.aadObjectId,
+        submissionId,
+        createdAt: at,
+        updatedAt: at,
+        eventCount: 1,
+      },
+      { at, actorId: principal.aadObjectId, kind: 'reported', what: 'Concern reported', why: submission.actionTaken ? 'Action already taken by the reporter is recorded on the incident.' : '' },
+      alerts,
+    );
+    if (!result.created) {
+      await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'failed', correlationId, details: { duplicateOf: result.existingReference } });
+      return await recordedOutcome(deps, principal, result.existingReference, true, correlationId);
+    }
+    await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'succeeded', correlationId });
+    return await recordedOutcome(deps, principal, reference, false, correlationId);
+  } catch (error) {
+    if (error instanceof StorageUnavailableError) return { kind: 'storage-unavailable' };
+    throw error;
+  }
+}
+
+async function alertsFor(roles: RoleDirectory, alertRoles: Role[], reporterId: string, type: StoredIncident['type'], urgent: boolean): Promise<NewAlert[]> {
+  const alerts = new Map<string, NewAlert>();
+  for (const role of alertRoles) {
+    for (const recipientId of await roles.listRoleMembers(role)) {
+      if (recipientId !== reporterId && !alerts.has(recipientId)) alerts.set(recipientId, { recipientId, role, type, urgent });
+    }
+  }
+  return [...alerts.values()];
+}
+
+async function recordedOutcome(
+  deps: ReportIncidentDependencies,
+  principal: Principal,
+  reference: string,
+  duplicate: boolean,
+  correlationId: string,
+): Promise<RecordedIncident> {
+  const incident = await deps.incidents.getIncident(deps.schoolId, reference);
+  if (!incident) throw new Error(`Incident ${reference} has a submission marker but no record; the store is inconsistent.`);
+  await deps.audit.appendAudit(deps.schoolId, {
+    actorId: principal.aadObjectId,
+    action: duplicate ? 'incident.read.resubmission' : 'incident.read.confirmation',
+    target: reference,
+    outcome: 'succeeded',
+    correlationId,
+  });
+  return {
+    kind: 'recorded',
+    duplicate,
+    incident,
+    suggestedActions: suggestActions(deps.matrix, incident.type, incident.subject),
+    illegalGuidance: incident.type === 'illegal-content' ? ILLEGAL_CONTENT_GUIDANCE : [],
+    alertedRoles: rolesToAlert({ type: incident.type, childProtection: incident.childProtection, involved: incident.involved }),
+  };
+}
+
+/** The caller's own reports, newest first; each listing is audited. */
+export async function listMyReports(
+  deps: Pick<ReportIncidentDependencies, 'schoolId' | 'incidents' | 'audit'>,
+  principal: Principal,
+  correlationId: string,
+): Promise<StoredIncident[]> {
+  const incidents = await deps.incidents.listIncidentsByReporter(deps.schoolId, principal.aadObjectId);
+  await deps.audit.appendAudit(deps.schoolId, {
+    actorId: principal.aadObjectId,
+    action: 'incident.list.own',
+    target: incidents.map((i) => i.reference).join(',').slice(0, 30_000),
+    outcome: 'succeeded',
+    correlationId,
+    details: { count: incidents.length },
+  });
+  return incidents;
+}
