@@ -1,6 +1,6 @@
 import type { AuditStore } from '../records/audit-store';
 import type { CounterStore } from '../records/counter-store';
-import type { IncidentStore, NewAlert, StoredIncident } from '../records/incident-store';
+import type { IncidentRecord, IncidentStore, NewAlert, StoredIncident } from '../records/incident-store';
 import { StorageUnavailableError } from '../records/tables';
 import type { RoleDirectory } from '../identity/role-directory';
 import { fourCOf } from '../school/incident-types';
@@ -99,8 +99,7 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
 
     // Audited before the write, so no incident can exist without an audit line.
     await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'attempted', correlationId });
-    const result = await deps.incidents.createIncident(
-      {
+    const record: IncidentRecord = {
         schoolId,
         reference,
         type: submission.type,
@@ -121,7 +120,9 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
         createdAt: at,
         updatedAt: at,
         eventCount: 1,
-      },
+    };
+    const result = await deps.incidents.createIncident(
+      record,
       { at, actorId: principal.aadObjectId, kind: 'reported', what: 'Concern reported', why: submission.actionTaken ? 'Action already taken by the reporter is recorded on the incident.' : '' },
       alerts,
     );
@@ -130,7 +131,7 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
       return await recordedOutcome(deps, principal, result.existingReference, true, correlationId);
     }
     await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'succeeded', correlationId });
-    return await recordedOutcome(deps, principal, reference, false, correlationId);
+    return outcomeFor(deps.matrix, { ...record, etag: '' }, false);
   } catch (error) {
     if (error instanceof StorageUnavailableError) return { kind: 'storage-unavailable' };
     throw error;
@@ -163,11 +164,15 @@ async function recordedOutcome(
     outcome: 'succeeded',
     correlationId,
   });
+  return outcomeFor(deps.matrix, incident, duplicate);
+}
+
+function outcomeFor(matrix: ResponseMatrix, incident: StoredIncident, duplicate: boolean): RecordedIncident {
   return {
     kind: 'recorded',
     duplicate,
     incident,
-    suggestedActions: suggestActions(deps.matrix, incident.type, incident.subject),
+    suggestedActions: suggestActions(matrix, incident.type, incident.subject),
     illegalGuidance: incident.type === 'illegal-content' ? ILLEGAL_CONTENT_GUIDANCE : [],
     alertedRoles: rolesToAlert({ type: incident.type, childProtection: incident.childProtection, involved: incident.involved }),
   };
