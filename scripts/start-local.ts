@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { startAzurite, azuriteConnectionString, type AzuriteTables } from './azurite';
+
+/**
+ * `npm start`: everything a person needs to try the app with no Microsoft 365 tenant.
+ * Azurite (data kept in .azurite/), the server, and the Microsoft 365 Agents Playground pointed at it.
+ */
+const AZURITE_PORT = 10002;
+const PORT = Number(process.env.PORT ?? 3978);
+const PLAYGROUND_PORT = Number(process.env.PLAYGROUND_PORT ?? 56150);
+const root = join(__dirname, '..');
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.end(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    if (child.exitCode !== null) throw new Error('The server stopped during start-up; its message is above.');
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`The server did not answer ${url} within a minute.`);
+}
+
+async function main(): Promise<void> {
+  const children: ChildProcess[] = [];
+  let azurite: AzuriteTables | undefined;
+  const stop = async () => {
+    for (const child of children) child.kill('SIGTERM');
+    await azurite?.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+
+  if (await isListening(AZURITE_PORT)) {
+    console.log(`Using the Azurite already listening on ${AZURITE_PORT}.`);
+  } else {
+    azurite = await startAzurite({ port: AZURITE_PORT, location: join(root, '.azurite') });
+    console.log(`Azurite Table service on 127.0.0.1:${AZURITE_PORT}, data in .azurite/`);
+  }
+
+  const env = {
+    ...process.env,
+    PORT: String(PORT),
+    TABLES_CONNECTION_STRING: process.env.TABLES_CONNECTION_STRING ?? azuriteConnectionString(AZURITE_PORT),
+    ROLES_FILE: process.env.ROLES_FILE ?? join(root, 'config', 'roles.local.json'),
+  };
+  const server = spawn(bin('tsx'), [join(root, 'app', 'main.ts')], { env, stdio: 'inherit' });
+  children.push(server);
+  await waitForHealth(`http://127.0.0.1:${PORT}/healthz`, server);
+
+  const playground = spawn(
+    bin('agentsplayground'),
+    ['-e', `http://127.0.0.1:${PORT}/api/messages`, '-c', 'msteams', '-p', String(PLAYGROUND_PORT)],
+    { env: { ...env, BROWSER: 'none' }, stdio: 'inherit', cwd: root },
+  );
+  children.push(playground);
+  console.log(`\nE-Safety for Teams is running.\n  Bot endpoint: http://127.0.0.1:${PORT}/api/messages\n  Playground:   http://localhost:${PLAYGROUND_PORT} (type /report)\nPress Ctrl+C to stop.\n`);
+  server.once('exit', (code) => {
+    console.error(`The server exited (code ${code}).`);
+    void stop();
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exit(1);
+});
