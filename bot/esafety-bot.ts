@@ -5,13 +5,15 @@ import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type ConversationReference,
+  type MessagingExtensionAction,
+  type MessagingExtensionActionResponse,
 } from 'botbuilder';
 import type { Logger } from '../app/logger';
 import type { RoleDirectory } from '../identity/role-directory';
 import type { ConversationStore } from '../records/conversation-store';
 import { StorageUnavailableError } from '../records/tables';
-import { readIncidentForm } from '../school/incident-submission';
-import type { Principal } from '../school/roles';
+import { readIncidentForm, schoolDate } from '../school/incident-submission';
+import { canReportIncidents, type Principal } from '../school/roles';
 import { deliverPendingAlerts, type AlertDeliveryDependencies } from '../usecases/deliver-alerts';
 import { listMyReports, reportIncident, type ReportIncidentDependencies } from '../usecases/report-incident';
 import { buildIncidentRecordedCard, buildMyReportsCard, buildReportCard, toAttachment, type AdaptiveCardJson } from './cards/cards';
@@ -78,8 +80,7 @@ export class EsafetyBot extends TeamsActivityHandler {
     const correlationId = context.activity.id ?? this.newId();
     switch (command) {
       case 'report': {
-        const pupils = await this.deps.report.pupils.listPupilChoices(this.deps.schoolId);
-        const card = buildReportCard({ submissionId: this.newId(), pupilChoices: pupils.map((p) => ({ title: p.label, value: `pupil:${p.pupilId}` })) });
+        const card = buildReportCard({ submissionId: this.newId(), pupilChoices: await this.pupilChoices() });
         await context.sendActivity({ attachments: [toAttachment(card)] });
         return;
       }
@@ -94,31 +95,55 @@ export class EsafetyBot extends TeamsActivityHandler {
   }
 
   protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
-    const correlationId = context.activity.id ?? this.newId();
-    const logger = this.deps.logger.child({ correlationId });
     const verb = invokeValue.action?.verb;
-    const data = (invokeValue.action?.data ?? {}) as Record<string, unknown>;
     if (verb !== 'submitIncident') {
-      logger.warn('card.unknown-verb', { verb: String(verb) });
+      this.deps.logger.warn('card.unknown-verb', { correlationId: context.activity.id, verb: String(verb) });
       return messageResponse('This card is not supported any more: send /help to see what I can do.');
     }
+    const answer = await this.submitReport(context, invokeValue.action?.data);
+    return answer.kind === 'card' ? cardResponse(answer.card) : messageResponse(answer.text);
+  }
+
+  /** "Report this message": opens the report card in a dialog, with the message's text as the description. */
+  protected override async handleTeamsMessagingExtensionFetchTask(context: TurnContext, action: MessagingExtensionAction): Promise<MessagingExtensionActionResponse> {
+    if (action.commandId !== 'reportMessage') return { task: { type: 'message', value: 'This action is not supported any more.' } };
+    const principal = await this.identify(context);
+    if (!principal || !canReportIncidents(principal)) {
+      return { task: { type: 'message', value: 'Only members of staff can report concerns here. Please tell a member of staff or the DSL in person.' } };
+    }
+    const payload = action.messagePayload;
+    const text = htmlToText(payload?.body?.content ?? '');
+    const description = `From a Teams message${payload?.linkToMessage ? ` (${payload.linkToMessage})` : ''}:\n${text}`.slice(0, 4000);
+    const sentOn = payload?.createdDateTime ? schoolDate(new Date(payload.createdDateTime)) : '';
+    const card = buildReportCard({ submissionId: this.newId(), pupilChoices: await this.pupilChoices(), values: { description, occurredOn: sentOn } });
+    return dialog(card);
+  }
+
+  protected override async handleTeamsMessagingExtensionSubmitAction(context: TurnContext, action: MessagingExtensionAction): Promise<MessagingExtensionActionResponse> {
+    const answer = await this.submitReport(context, action.data);
+    return answer.kind === 'card' ? dialog(answer.card) : { task: { type: 'message', value: answer.text } };
+  }
+
+  /** Shared by the chat card and the dialog: validate, record, alert, and say what happened. */
+  private async submitReport(context: TurnContext, rawData: unknown): Promise<{ kind: 'card'; card: AdaptiveCardJson } | { kind: 'message'; text: string }> {
+    const correlationId = context.activity.id ?? this.newId();
+    const logger = this.deps.logger.child({ correlationId });
+    const data = (typeof rawData === 'object' && rawData !== null ? rawData : {}) as Record<string, unknown>;
     const values = readIncidentForm(data);
     const submissionId = typeof data.submissionId === 'string' ? data.submissionId : '';
-    const cardAgain = async (problems: Parameters<typeof buildReportCard>[0]['problems'], banner?: string) => {
-      const pupils = await this.deps.report.pupils.listPupilChoices(this.deps.schoolId).catch(() => []);
-      return cardResponse(
-        buildReportCard({ submissionId: submissionId || this.newId(), values, problems, banner, pupilChoices: pupils.map((p) => ({ title: p.label, value: `pupil:${p.pupilId}` })) }),
-      );
-    };
+    const cardAgain = async (problems: Parameters<typeof buildReportCard>[0]['problems'], banner?: string) => ({
+      kind: 'card' as const,
+      card: buildReportCard({ submissionId: submissionId || this.newId(), values, problems, banner, pupilChoices: await this.pupilChoices().catch(() => []) }),
+    });
 
     try {
       const principal = await this.identify(context);
-      if (!principal) return messageResponse('I could not tell who you are. Please use Microsoft Teams with your school account.');
+      if (!principal) return { kind: 'message', text: 'I could not tell who you are. Please use Microsoft Teams with your school account.' };
       const outcome = await reportIncident(this.deps.report, { principal, submissionId, values, correlationId });
       switch (outcome.kind) {
         case 'forbidden':
           logger.warn('incident.report.denied', { actorId: principal.aadObjectId });
-          return messageResponse('Only members of staff can report concerns here. Please tell a member of staff or the DSL in person.');
+          return { kind: 'message', text: 'Only members of staff can report concerns here. Please tell a member of staff or the DSL in person.' };
         case 'invalid':
           return cardAgain(outcome.problems);
         case 'storage-unavailable':
@@ -127,8 +152,9 @@ export class EsafetyBot extends TeamsActivityHandler {
         case 'recorded': {
           logger.info('incident.reported', { reference: outcome.incident.reference, type: outcome.incident.type, duplicate: outcome.duplicate });
           if (!outcome.duplicate) void this.sendAlerts(outcome.incident.reference, logger);
-          return cardResponse(
-            buildIncidentRecordedCard({
+          return {
+            kind: 'card',
+            card: buildIncidentRecordedCard({
               reference: outcome.incident.reference,
               type: outcome.incident.type,
               occurredOn: outcome.incident.occurredOn,
@@ -136,13 +162,18 @@ export class EsafetyBot extends TeamsActivityHandler {
               illegalGuidance: outcome.illegalGuidance,
               alertedRoles: outcome.alertedRoles,
             }),
-          );
+          };
         }
       }
     } catch (error) {
       logger.error('incident.report.failed', { errorName: (error as Error).name });
       return cardAgain([], error instanceof StorageUnavailableError ? NOT_SAVED : SAFE_ERROR);
     }
+  }
+
+  private async pupilChoices(): Promise<{ title: string; value: string }[]> {
+    const pupils = await this.deps.report.pupils.listPupilChoices(this.deps.schoolId);
+    return pupils.map((p) => ({ title: p.label, value: `pupil:${p.pupilId}` }));
   }
 
   /** Alerts are already safe in the outbox; sending them now is best effort, and the sweep retries. */
@@ -167,6 +198,30 @@ export class EsafetyBot extends TeamsActivityHandler {
 
 function cardResponse(card: AdaptiveCardJson): AdaptiveCardInvokeResponse {
   return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card };
+}
+
+/** Dialogs (task modules) do not run Universal Actions, so the card's Action.Execute becomes an Action.Submit there. */
+function dialog(card: AdaptiveCardJson): MessagingExtensionActionResponse {
+  const actions = ((card.actions as Record<string, unknown>[] | undefined) ?? []).map((action) =>
+    action.type === 'Action.Execute' ? { type: 'Action.Submit', title: action.title, data: action.data } : action,
+  );
+  return { task: { type: 'continue', value: { title: 'Report an e-safety concern', width: 'large', height: 'large', card: toAttachment({ ...card, actions }) } } };
+}
+
+/** Plain text from a Teams message body (HTML): tags dropped, common entities decoded. */
+export function htmlToText(html: string): string {
+  return html
+    .replace(/<br\s*\/?>/gi, '\n')
+    .replace(/<\/(p|div|li)>/gi, '\n')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 function messageResponse(text: string): AdaptiveCardInvokeResponse {

@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../support/test-app';
-import { cardActionInvoke, installActivity, messageActivity, newUser } from '../support/teams-activities';
+import { cardActionInvoke, installActivity, messageActionInvoke, messageActivity, newUser } from '../support/teams-activities';
 
 const teacher = newUser('Test Teacher');
 const coordinator = newUser('Test Coordinator');
@@ -156,6 +156,38 @@ describe('/report over the Bot Framework protocol', () => {
     const audit = await app.services.report.audit.listAudit(app.schoolId, { target: reference });
     expect(audit.map((a) => `${a.action}:${a.outcome}`)).toEqual(['incident.create:attempted', 'incident.create:succeeded']);
     expect(audit.every((a) => a.actorId === teacher.aadObjectId)).toBe(true);
+  });
+
+  it('when a teacher uses "Report this message", opens the card filled in from the message and records it from the dialog', async () => {
+    const messagePayload = {
+      id: '1700000000000',
+      createdDateTime: '2026-11-22T14:05:00.000Z',
+      linkToMessage: 'https://teams.microsoft.com/l/message/19:abc/1700000000000',
+      body: { contentType: 'html', content: '<p>You&#39;re useless &amp; nobody likes you</p>' },
+    };
+    const opened = await app.post(messageActionInvoke(teacher, 'composeExtension/fetchTask', { commandId: 'reportMessage', messagePayload }, app.connector.serviceUrl));
+    expect(opened.status).toBe(200);
+    const task = (opened.body as { task: { type: string; value: { card: { content: Record<string, unknown> } } } }).task;
+    expect(task.type).toBe('continue');
+    const card = task.value.card.content;
+    const text = cardText(card);
+    expect(text).toContain("You're useless & nobody likes you");
+    expect(text).toContain('"occurredOn"');
+    expect(text).toContain('2026-11-22');
+    expect(text).toContain('"type":"Action.Submit"');
+    const submissionId = ((card.actions as { data: { submissionId: string } }[])[0]!).data.submissionId;
+
+    const submitted = await app.post(
+      messageActionInvoke(teacher, 'composeExtension/submitAction', { commandId: 'reportMessage', data: { ...validForm, incidentType: 'cyberbullying', submissionId } }, app.connector.serviceUrl),
+    );
+    const result = cardText((submitted.body as { task: { value: { card: { content: unknown } } } }).task.value.card.content);
+    const reference = /ES-2026-\d{4,}/.exec(result)![0];
+    expect((await app.services.report.incidents.getIncident(app.schoolId, reference))?.type).toBe('cyberbullying');
+  });
+
+  it('when a governor uses "Report this message", refuses before showing the form', async () => {
+    const opened = await app.post(messageActionInvoke(governor, 'composeExtension/fetchTask', { commandId: 'reportMessage', messagePayload: { body: { content: 'x' } } }, app.connector.serviceUrl));
+    expect((opened.body as { task: { type: string; value: string } }).task).toEqual({ type: 'message', value: expect.stringContaining('Only members of staff') });
   });
 
   it('reports storage as reachable on /healthz', async () => {

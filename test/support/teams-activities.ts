@@ -44,3 +44,8 @@ export function installActivity(user: TeamsUser, serviceUrl: string) {
 export function newUser(name: string): TeamsUser {
   return { aadObjectId: randomUUID(), name };
 }
+
+/** The invokes Teams sends for a message action ("Report this message"): open the dialog, then submit it. */
+export function messageActionInvoke(user: TeamsUser, name: 'composeExtension/fetchTask' | 'composeExtension/submitAction', value: Record<string, unknown>, serviceUrl: string) {
+  return { ...base(user, serviceUrl), type: 'invoke', name, value: { commandContext: 'message', ...value } };
+}
