@@ -4,7 +4,11 @@ import { readJsonSetting, ConfigurationError } from './config';
 import type { Logger } from './logger';
 import { AdapterMessenger, createBotAdapter } from '../bot/adapter';
 import { EsafetyBot } from '../bot/esafety-bot';
-import { FileRoleDirectory, parseRolesFile, type RoleDirectory } from '../identity/role-directory';
+import { FileRoleDirectory, GraphRoleDirectory, parseRolesFile, type RoleDirectory } from '../identity/role-directory';
+import { GraphGroupMembersReader } from '../identity/graph-role-groups';
+import type { GraphGateway } from '../graph/graph-gateway';
+import { RoleCacheStore } from '../records/role-cache-store';
+import { connectGraph } from './graph-connection';
 import { AuditStore } from '../records/audit-store';
 import { ConversationStore } from '../records/conversation-store';
 import { CounterStore } from '../records/counter-store';
@@ -24,6 +28,8 @@ export interface AppServices {
   bot: EsafetyBot;
   alerts: AlertDeliveryDependencies;
   report: ReportIncidentDependencies;
+  /** Undefined in plan mode (no tenant). */
+  graph: GraphGateway | undefined;
 }
 
 export interface ComposeOverrides {
@@ -31,6 +37,7 @@ export interface ComposeOverrides {
   roles?: RoleDirectory;
   messenger?: ProactiveMessenger;
   pupils?: PupilPicker;
+  graph?: GraphGateway;
 }
 
 /** Until pupils are provisioned there is no register; the card then offers "a pupil who is not in this list". */
@@ -43,9 +50,17 @@ export function loadResponseMatrix(config: AppConfig): ResponseMatrix {
   return parsed.matrix;
 }
 
-export function loadRoleDirectory(config: AppConfig): RoleDirectory {
+export function loadRoleDirectory(config: AppConfig, tables: Tables, clock: () => Date, gateway: GraphGateway | undefined): RoleDirectory {
   if (config.roles.source === 'graph') {
-    throw new ConfigurationError(['ROLES_SOURCE=graph needs the Graph gateway, which this build does not wire yet; use ROLES_SOURCE=file.']);
+    // loadConfig already insists on GRAPH_MODE=live for ROLES_SOURCE=graph, so the gateway exists.
+    return new GraphRoleDirectory({
+      schoolId: config.school.id,
+      groups: config.roles.groups,
+      reader: new GraphGroupMembersReader(gateway!),
+      cache: new RoleCacheStore(tables),
+      cacheMinutes: config.roles.cacheMinutes,
+      clock,
+    });
   }
   const file = config.roles.file!;
   try {
@@ -63,7 +78,8 @@ export function composeServices(config: AppConfig, logger: Logger, overrides: Co
   const schoolId = config.school.id;
   const incidents = new IncidentStore(tables);
   const conversations = new ConversationStore(tables);
-  const roles = overrides.roles ?? loadRoleDirectory(config);
+  const graph = overrides.graph ?? connectGraph(config, logger);
+  const roles = overrides.roles ?? loadRoleDirectory(config, tables, clock, graph);
   const adapter = createBotAdapter(config.bot, logger);
   const report: ReportIncidentDependencies = {
     schoolId,
@@ -84,5 +100,5 @@ export function composeServices(config: AppConfig, logger: Logger, overrides: Co
     logger,
   };
   const bot = new EsafetyBot({ schoolId, roles, conversations, report, alerts, logger, clock });
-  return { config, logger, clock, tables, adapter, bot, alerts, report };
+  return { config, logger, clock, tables, adapter, bot, alerts, report, graph };
 }
