@@ -83,7 +83,7 @@ export function validateIncidentSubmission(
   const today = schoolDate(options.now, options.timeZone);
   const occurredOn = text('occurredOn');
   if (!occurredOn) problems.push({ field: 'occurredOn', message: 'Enter the date of the incident.' });
-  else if (!/^\d{4}-\d{2}-\d{2}$/.test(occurredOn) || Number.isNaN(Date.parse(`${occurredOn}T00:00:00Z`))) {
+  else if (!/^\d{4}-\d{2}-\d{2}$/.test(occurredOn) || Number.isNaN(Date.parse(`${occurredOn}T00:00:00Z`)) || new Date(`${occurredOn}T00:00:00Z`).toISOString().slice(0, 10) !== occurredOn) {
     problems.push({ field: 'occurredOn', message: 'Enter the date as a calendar date.' });
   } else if (occurredOn > today) {
     problems.push({ field: 'occurredOn', message: 'The date of the incident cannot be in the future.' });

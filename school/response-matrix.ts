@@ -98,7 +98,7 @@ export function parseResponseMatrix(input: unknown): { ok: true; matrix: Respons
         problems.push(`${subject}: "${type}" is not an incident type; use one of ${INCIDENT_TYPE_IDS.join(', ')}.`);
         continue;
       }
-      if (!Array.isArray(actions) || actions.some((a) => typeof a !== 'string' || !(a in RESPONSE_ACTIONS))) {
+      if (!Array.isArray(actions) || actions.some((a) => typeof a !== 'string' || !Object.hasOwn(RESPONSE_ACTIONS, a))) {
         problems.push(`${subject}.${type} must be a list of actions from: ${Object.keys(RESPONSE_ACTIONS).join(', ')}.`);
         continue;
       }

@@ -1,0 +1,189 @@
+import { CHILD_PROTECTION_TYPES, INCIDENT_TYPE_IDS, type IncidentType } from '../../../school/incident-types';
+import {
+  audienceOf,
+  isChildProtection,
+  matrixSubjectOf,
+  mayViewIncident,
+  rolesThatMayView,
+  rolesToAlert,
+  type IncidentAudience,
+  type InvolvedParty,
+  type RoutingInput,
+} from '../../../school/incident-routing';
+import { ROLES, type Principal, type Role } from '../../../school/roles';
+
+const pupil: InvolvedParty = { kind: 'pupil', pupilId: 'p-001' };
+const unlisted: InvolvedParty = { kind: 'pupil-unlisted' };
+const staff: InvolvedParty = { kind: 'staff' };
+const headteacher: InvolvedParty = { kind: 'headteacher' };
+const visitor: InvolvedParty = { kind: 'visitor' };
+const unknown: InvolvedParty = { kind: 'unknown' };
+
+const childProtectionTypes: IncidentType[] = ['illegal-content', 'sexual-exploitation', 'safeguarding-contact'];
+const standardTypes = INCIDENT_TYPE_IDS.filter((type) => !childProtectionTypes.includes(type));
+const AUDIENCES: IncidentAudience[] = ['standard', 'child-protection', 'staff-concern', 'headteacher-concern'];
+
+function input(type: IncidentType, involved: InvolvedParty[], childProtection = false): RoutingInput {
+  return { type, involved, childProtection };
+}
+
+function principal(id: string, ...roles: Role[]): Principal {
+  return { aadObjectId: id, roles: new Set(roles) };
+}
+
+describe('isChildProtection', () => {
+  it('treats exactly illegal content, sexual exploitation and other safeguarding (contact, grooming) as child protection by type', () => {
+    expect([...CHILD_PROTECTION_TYPES].sort()).toEqual([...childProtectionTypes].sort());
+  });
+
+  it.each(childProtectionTypes)('when the type is %s, is child protection even with the toggle off', (type) => {
+    expect(isChildProtection({ type, childProtection: false })).toBe(true);
+  });
+
+  it.each(standardTypes)('when the type is %s, is child protection only if the reporter says so', (type) => {
+    expect(isChildProtection({ type, childProtection: false })).toBe(false);
+    expect(isChildProtection({ type, childProtection: true })).toBe(true);
+  });
+});
+
+describe('audienceOf and rolesToAlert', () => {
+  const cases: Array<[string, RoutingInput, IncidentAudience, Role[]]> = [
+    ...standardTypes.map((type): [string, RoutingInput, IncidentAudience, Role[]] => [`${type} about a pupil`, input(type, [pupil]), 'standard', ['coordinator']]),
+    ...standardTypes.map((type): [string, RoutingInput, IncidentAudience, Role[]] => [
+      `${type} about a pupil, with the child-protection toggle on`,
+      input(type, [pupil], true),
+      'child-protection',
+      ['coordinator', 'dsl'],
+    ]),
+    ...childProtectionTypes.map((type): [string, RoutingInput, IncidentAudience, Role[]] => [
+      `${type} about a pupil, toggle off`,
+      input(type, [pupil]),
+      'child-protection',
+      ['coordinator', 'dsl'],
+    ]),
+    ['cyberbullying by an unlisted pupil and a visitor', input('cyberbullying', [unlisted, visitor]), 'standard', ['coordinator']],
+    ['a filtering breach by someone unknown', input('filtering-breach', [unknown]), 'standard', ['coordinator']],
+    ['grooming by someone unknown', input('safeguarding-contact', [unknown]), 'child-protection', ['coordinator', 'dsl']],
+    ['a staff member sending inappropriate messages', input('inappropriate-communication', [staff]), 'staff-concern', ['headteacher', 'dsl']],
+    ['a staff member and a pupil', input('cyberbullying', [pupil, staff]), 'staff-concern', ['headteacher', 'dsl']],
+    ['a staff member accessing illegal content', input('illegal-content', [staff]), 'staff-concern', ['headteacher', 'dsl']],
+    ['a staff member, toggle on', input('other', [staff], true), 'staff-concern', ['headteacher', 'dsl']],
+    ['the headteacher', input('inappropriate-behaviour', [headteacher]), 'headteacher-concern', ['chair']],
+    ['the headteacher accessing illegal content', input('illegal-content', [headteacher]), 'headteacher-concern', ['chair']],
+    ['the headteacher, toggle on', input('other', [headteacher], true), 'headteacher-concern', ['chair']],
+    ['the headteacher and a member of staff', input('sexual-exploitation', [staff, headteacher, pupil]), 'headteacher-concern', ['chair']],
+  ];
+
+  it.each(cases)('when the concern is %s, the audience is %s and %j are alerted', (_label, routing, audience, alerted) => {
+    expect(audienceOf(routing)).toBe(audience);
+    expect([...rolesToAlert(routing)].sort()).toEqual([...alerted].sort());
+  });
+
+  it.each(INCIDENT_TYPE_IDS)('when a %s concern does not involve staff or the head, the coordinator is always alerted', (type) => {
+    for (const childProtection of [false, true]) {
+      expect(rolesToAlert(input(type, [pupil], childProtection))).toContain('coordinator');
+    }
+  });
+
+  it.each(INCIDENT_TYPE_IDS)('when a %s concern is about the headteacher, only the chair is alerted, never the head', (type) => {
+    for (const childProtection of [false, true]) {
+      expect(rolesToAlert(input(type, [headteacher, pupil], childProtection))).toEqual(['chair']);
+    }
+  });
+
+  it.each(INCIDENT_TYPE_IDS)('when a %s concern is about a member of staff, the coordinator is not alerted', (type) => {
+    for (const childProtection of [false, true]) {
+      expect(rolesToAlert(input(type, [staff], childProtection))).not.toContain('coordinator');
+    }
+  });
+
+  it('never alerts governors, admins, staff or pupils', () => {
+    for (const type of INCIDENT_TYPE_IDS) {
+      for (const involved of [[pupil], [staff], [headteacher], [unknown]]) {
+        for (const childProtection of [false, true]) {
+          const roles = rolesToAlert(input(type, involved, childProtection));
+          for (const role of ['governor', 'admin', 'staff', 'pupil'] as Role[]) expect(roles).not.toContain(role);
+        }
+      }
+    }
+  });
+});
+
+describe('rolesThatMayView', () => {
+  const cases: Array<[IncidentAudience, Role[]]> = [
+    ['standard', ['coordinator', 'dsl', 'headteacher']],
+    ['child-protection', ['dsl', 'headteacher']],
+    ['staff-concern', ['headteacher', 'dsl']],
+    ['headteacher-concern', ['chair']],
+  ];
+  it.each(cases)('when the audience is %s, only %j may view', (audience, roles) => {
+    expect([...rolesThatMayView(audience)].sort()).toEqual([...roles].sort());
+  });
+
+  it.each(['standard', 'staff-concern', 'headteacher-concern'] as IncidentAudience[])('when the audience is %s, everyone alerted about it may also open it', (audience) => {
+    const example: Record<string, RoutingInput> = {
+      standard: input('other', [pupil]),
+      'staff-concern': input('other', [staff]),
+      'headteacher-concern': input('other', [headteacher]),
+    };
+    expect(audienceOf(example[audience]!)).toBe(audience);
+    for (const role of rolesToAlert(example[audience]!)) expect(rolesThatMayView(audience)).toContain(role);
+  });
+
+  it('when a child-protection concern is recorded, the coordinator is alerted (reference and category only) but may not open it', () => {
+    const routing = input('sexual-exploitation', [pupil]);
+    expect(rolesToAlert(routing)).toContain('coordinator');
+    expect(rolesThatMayView(audienceOf(routing))).not.toContain('coordinator');
+  });
+});
+
+describe('mayViewIncident', () => {
+  const reporterId = 'reporter-1';
+  // Role x audience, from product.md "People and roles" and the routing rules.
+  const may: Record<Role, Record<IncidentAudience, boolean>> = {
+    staff: { standard: false, 'child-protection': false, 'staff-concern': false, 'headteacher-concern': false },
+    coordinator: { standard: true, 'child-protection': false, 'staff-concern': false, 'headteacher-concern': false },
+    dsl: { standard: true, 'child-protection': true, 'staff-concern': true, 'headteacher-concern': false },
+    headteacher: { standard: true, 'child-protection': true, 'staff-concern': true, 'headteacher-concern': false },
+    chair: { standard: false, 'child-protection': false, 'staff-concern': false, 'headteacher-concern': true },
+    governor: { standard: false, 'child-protection': false, 'staff-concern': false, 'headteacher-concern': false },
+    admin: { standard: false, 'child-protection': false, 'staff-concern': false, 'headteacher-concern': false },
+    pupil: { standard: false, 'child-protection': false, 'staff-concern': false, 'headteacher-concern': false },
+  };
+  const expectations: Array<[Role, IncidentAudience, boolean]> = ROLES.flatMap((role) =>
+    AUDIENCES.map((audience): [Role, IncidentAudience, boolean] => [role, audience, may[role][audience]]),
+  );
+  it.each(expectations)('when someone holding only %s opens a %s incident they did not report, may view is %s', (role, audience, allowed) => {
+    expect(mayViewIncident(principal('someone-else', role), { audience, reporterId })).toBe(allowed);
+  });
+
+  it.each(AUDIENCES)('when the reporter opens their own %s incident, may view it whatever their roles', (audience) => {
+    expect(mayViewIncident(principal(reporterId, 'staff'), { audience, reporterId })).toBe(true);
+    expect(mayViewIncident(principal(reporterId), { audience, reporterId })).toBe(true);
+  });
+
+  it.each(AUDIENCES)('when a governor or admin opens a %s incident, may never view it, even holding both roles', (audience) => {
+    expect(mayViewIncident(principal('gov-admin', 'governor', 'admin', 'staff'), { audience, reporterId })).toBe(false);
+  });
+
+  it('when someone holds several roles, any one that may view is enough', () => {
+    expect(mayViewIncident(principal('x', 'staff', 'governor', 'dsl'), { audience: 'child-protection', reporterId })).toBe(true);
+  });
+});
+
+describe('matrixSubjectOf', () => {
+  const cases: Array<[string, InvolvedParty[], 'pupil' | 'staff']> = [
+    ['a listed pupil', [pupil], 'pupil'],
+    ['an unlisted pupil', [unlisted], 'pupil'],
+    ['a visitor', [visitor], 'pupil'],
+    ['someone unknown', [unknown], 'pupil'],
+    ['nobody', [], 'pupil'],
+    ['a member of staff', [staff], 'staff'],
+    ['the headteacher', [headteacher], 'staff'],
+    ['a pupil and a member of staff', [pupil, staff], 'staff'],
+    ['a visitor and the headteacher', [visitor, headteacher], 'staff'],
+  ];
+  it.each(cases)('when the concern involves %s, uses the %s matrix', (_label, involved, subject) => {
+    expect(matrixSubjectOf({ involved })).toBe(subject);
+  });
+});
