@@ -38,6 +38,8 @@ const HELP_TEXT = [
 ].join('\n\n');
 
 const SAFE_ERROR = 'Sorry, something went wrong on our side. Nothing has been lost: please try again in a minute, and tell the DSL in person if it is urgent.';
+const NOT_SAVED_UNEXPECTED =
+  'Your report has NOT been saved because of a problem on our side. Everything you typed is still here: press Submit again in a minute; if it is urgent, tell the DSL in person now.';
 const NOT_SAVED =
   'Your report has NOT been saved: the school\'s records store cannot be reached right now. Everything you typed is still here. Press Submit again in a minute; if it is urgent, tell the DSL in person now.';
 
@@ -167,7 +169,7 @@ export class EsafetyBot extends TeamsActivityHandler {
       }
     } catch (error) {
       logger.error('incident.report.failed', { errorName: (error as Error).name });
-      return cardAgain([], error instanceof StorageUnavailableError ? NOT_SAVED : SAFE_ERROR);
+      return cardAgain([], error instanceof StorageUnavailableError ? NOT_SAVED : NOT_SAVED_UNEXPECTED);
     }
   }
 

@@ -15,6 +15,8 @@ export const TABLE_NAMES = {
   counters: 'counters',
   conversations: 'conversations',
   roleCache: 'rolecache',
+  pupilRegister: 'pupilregister',
+  provisioningRuns: 'provisioningruns',
 } as const;
 
 const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
@@ -87,7 +89,13 @@ export function isConflict(error: unknown): boolean {
 }
 
 export function isNotFound(error: unknown): boolean {
-  return storageStatus(error) === 404;
+  return storageStatus(error) === 404 && !isTableMissing(error);
+}
+
+/** The table itself is gone (an emulator restarted, or a table deleted): an outage, not a missing record. */
+function isTableMissing(error: unknown): boolean {
+  const details = (error as { details?: { odataError?: { code?: string } }; code?: string })?.details;
+  return (error as { code?: string })?.code === 'TableNotFound' || details?.odataError?.code === 'TableNotFound';
 }
 
 /** Wraps a storage call so that anything that is not a decided outcome becomes `StorageUnavailableError`. */

@@ -75,7 +75,8 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
-        child.kill('SIGTERM');
+        // Azurite flushes its on-disk store only on SIGINT; SIGTERM would lose the last few seconds of writes.
+        child.kill('SIGINT');
       }),
   };
 }

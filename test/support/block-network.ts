@@ -7,3 +7,11 @@ nock.enableNetConnect((host) => /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test
 afterEach(() => {
   nock.cleanAll();
 });
+
+// Jest reuses workers across test files and projects, and nock patches Node's http globally:
+// undo it after each file so the next file starts from plain Node.
+afterAll(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+  nock.restore();
+});
