@@ -64,8 +64,13 @@ async function main(): Promise<void> {
 
   const playground = spawn(
     bin('agentsplayground'),
-    ['-e', `http://127.0.0.1:${PORT}/api/messages`, '-c', 'msteams', '-p', String(PLAYGROUND_PORT)],
-    { env: { ...env, BROWSER: 'none' }, stdio: 'inherit', cwd: root },
+    ['-e', `http://127.0.0.1:${PORT}/api/messages`, '-c', 'msteams', '-p', String(PLAYGROUND_PORT), '--disable-telemetry'],
+    {
+      // Without a browser launcher on the machine the Playground crashes trying to open one; its log goes to .local/.
+      env: { ...env, TEAMSAPPTESTER_BROWSER: 'none', M365_AGENTS_PLAYGROUND_LOGFILE: join(root, '.local', 'agents-playground.log') },
+      stdio: 'inherit',
+      cwd: root,
+    },
   );
   children.push(playground);
   console.log(`\nE-Safety for Teams is running.\n  Bot endpoint: http://127.0.0.1:${PORT}/api/messages\n  Playground:   http://localhost:${PLAYGROUND_PORT} (type /report)\nPress Ctrl+C to stop.\n`);
