@@ -9,6 +9,8 @@ import { GraphGroupMembersReader } from '../identity/graph-role-groups';
 import type { GraphGateway } from '../graph/graph-gateway';
 import { RoleCacheStore } from '../records/role-cache-store';
 import { connectGraph } from './graph-connection';
+import type { AppFeature, FeatureContext, FeatureFactory } from './feature';
+import { FEATURES } from './features';
 import { AuditStore } from '../records/audit-store';
 import { ConversationStore } from '../records/conversation-store';
 import { CounterStore } from '../records/counter-store';
@@ -30,6 +32,7 @@ export interface AppServices {
   report: ReportIncidentDependencies;
   /** Undefined in plan mode (no tenant). */
   graph: GraphGateway | undefined;
+  features: AppFeature[];
 }
 
 export interface ComposeOverrides {
@@ -38,6 +41,7 @@ export interface ComposeOverrides {
   messenger?: ProactiveMessenger;
   pupils?: PupilPicker;
   graph?: GraphGateway;
+  features?: readonly FeatureFactory[];
 }
 
 /** Until pupils are provisioned there is no register; the card then offers "a pupil who is not in this list". */
@@ -99,6 +103,8 @@ export function composeServices(config: AppConfig, logger: Logger, overrides: Co
     clock,
     logger,
   };
-  const bot = new EsafetyBot({ schoolId, roles, conversations, report, alerts, logger, clock });
-  return { config, logger, clock, tables, adapter, bot, alerts, report, graph };
+  const context: FeatureContext = { config, logger, clock, tables, graph, roles, audit: report.audit, incidents, conversations, messenger: alerts.messenger, adapter };
+  const features = (overrides.features ?? FEATURES).map((create) => create(context));
+  const bot = new EsafetyBot({ schoolId, roles, conversations, report, alerts, logger, clock, features: features.flatMap((f) => (f.bot ? [f.bot] : [])) });
+  return { config, logger, clock, tables, adapter, bot, alerts, report, graph, features };
 }

@@ -49,6 +49,26 @@ export interface AppConfig {
     accessToken: string | undefined;
     concurrency: number;
   };
+  enforcement: {
+    /** Daily audit time, HH:MM in the school's time zone (Europe/London). */
+    auditTime: string;
+    /** Ids of class teams to audit; empty means every team whose members include pupils. */
+    classTeamIds: string[];
+  };
+  aup: {
+    documentsDir: string;
+    reminderDays: number;
+    accessGate: boolean;
+  };
+  tab: {
+    /** Public https origin the tab is served from (for the manifest and CSP). */
+    publicUrl: string;
+    authIssuer: string;
+    authJwksUri: string;
+    authAudience: string;
+    /** Signs the stand-in identity used outside Teams in local development; empty disables it. */
+    localIdentitySecret: string | undefined;
+  };
   pupils: {
     usernamePattern: string;
     skuPartNumber: string;
@@ -125,6 +145,16 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'PUPIL_MEETING_POLICY', purpose: 'Teams meeting policy for pupils (no Meet now, no recording)', default: 'EduStudent-NoMeetings' },
   { name: 'PUPIL_FORCE_PASSWORD_CHANGE', purpose: 'true to make pupils change their password at first sign-in', default: 'false' },
   { name: 'LEAVER_GRACE_DAYS', purpose: 'Days a leaver stays disabled before deletion', default: '30' },
+  { name: 'ENFORCE_AUDIT_TIME', purpose: 'Daily pupil-policy audit time, HH:MM UK time', default: '02:00' },
+  { name: 'CLASS_TEAM_IDS', purpose: 'Comma-separated class team ids to audit; empty means every team pupils belong to', default: '' },
+  { name: 'AUP_DOCUMENTS_DIR', purpose: 'Folder of the school\'s AUP documents (one file per document)', default: 'aup' },
+  { name: 'AUP_REMINDER_DAYS', purpose: 'Days before people with an outstanding AUP are reminded', default: '7' },
+  { name: 'AUP_ACCESS_GATE', purpose: 'true to list (and optionally keep disabled) pupils without a current AUP', default: 'false' },
+  { name: 'APP_PUBLIC_URL', purpose: 'Public https origin of the app (tab pages, manifest); local default is http://localhost:PORT', default: '' },
+  { name: 'AUTH_ISSUER', purpose: 'Expected issuer of tab SSO tokens; defaults to Entra v2 for MicrosoftAppTenantId', default: '' },
+  { name: 'AUTH_JWKS_URI', purpose: 'Signing keys for tab SSO tokens; defaults to Entra\'s for the tenant', default: '' },
+  { name: 'AUTH_AUDIENCE', purpose: 'Expected audience of tab SSO tokens; defaults to api://<domain>/<MicrosoftAppId>', default: '' },
+  { name: 'SECRET_LOCAL_IDENTITY_KEY', purpose: 'Signs the stand-in identity for the tab outside Teams (local development only)', secret: true },
 ];
 
 const defaults = Object.fromEntries(SETTINGS.filter((s) => s.default !== undefined).map((s) => [s.name, s.default]));
@@ -218,6 +248,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
       accessToken: optional('GRAPH_ACCESS_TOKEN'),
       concurrency: integer('GRAPH_CONCURRENCY', 1, 32),
     },
+    enforcement: {
+      auditTime: text('ENFORCE_AUDIT_TIME'),
+      classTeamIds: text('CLASS_TEAM_IDS').split(',').map((id) => id.trim()).filter(Boolean),
+    },
+    aup: {
+      documentsDir: text('AUP_DOCUMENTS_DIR'),
+      reminderDays: integer('AUP_REMINDER_DAYS', 1, 365),
+      accessGate: boolean('AUP_ACCESS_GATE'),
+    },
+    tab: {
+      publicUrl: '',
+      authIssuer: '',
+      authJwksUri: '',
+      authAudience: '',
+      localIdentitySecret: optional('SECRET_LOCAL_IDENTITY_KEY'),
+    },
     pupils: {
       usernamePattern: text('PUPIL_USERNAME_PATTERN'),
       skuPartNumber: text('PUPIL_SKU'),
@@ -230,6 +276,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
       leaverGraceDays: integer('LEAVER_GRACE_DAYS', 0, 3650),
     },
   };
+
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(config.enforcement.auditTime)) problems.push(`ENFORCE_AUDIT_TIME must be HH:MM (got "${config.enforcement.auditTime}").`);
+  const tenantForAuth = config.bot.tenantId || config.graph.tenantId;
+  const publicUrl = (text('APP_PUBLIC_URL') || `http://localhost:${config.port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+$/.test(publicUrl)) problems.push(`APP_PUBLIC_URL must be an origin such as https://esafety.example.org (got "${publicUrl}").`);
+  config.tab.publicUrl = publicUrl;
+  config.tab.authIssuer = text('AUTH_ISSUER') || (tenantForAuth ? `https://login.microsoftonline.com/${tenantForAuth}/v2.0` : '');
+  config.tab.authJwksUri = text('AUTH_JWKS_URI') || (tenantForAuth ? `https://login.microsoftonline.com/${tenantForAuth}/discovery/v2.0/keys` : '');
+  config.tab.authAudience = text('AUTH_AUDIENCE') || (config.bot.appId ? `api://${new URL(publicUrl).host}/${config.bot.appId}` : '');
+  if (config.bot.appId && (!config.tab.authIssuer || !config.tab.authJwksUri)) {
+    problems.push('MicrosoftAppTenantId (or AUTH_ISSUER and AUTH_JWKS_URI) is required so the tab can check sign-in tokens.');
+  }
 
   if (!config.pupils.usernamePattern.includes('{forename}')) {
     problems.push('PUPIL_USERNAME_PATTERN must contain {forename}.');

@@ -8,7 +8,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Builds the restify server: the bot endpoint and health now; the tab and its API plug in here too. */
+/** Builds the restify server: the bot endpoint, health, and each feature's routes (the tab and its API among them). */
 export function createServer(services: AppServices): Server {
   const server = restify.createServer({ name: 'e-safety-for-teams', handleUncaughtExceptions: false });
   // CloudAdapter reads the parsed activity from req.body, so the body parser must come first.
@@ -17,6 +17,8 @@ export function createServer(services: AppServices): Server {
   server.post('/api/messages', async (req, res) => {
     await services.adapter.process(req, res, (context) => services.bot.run(context));
   });
+
+  for (const feature of services.features) feature.routes?.(server);
 
   server.get('/healthz', async (_req, res) => {
     const storage = await services.tables.ping();
@@ -34,6 +36,13 @@ export async function startServer(services: AppServices, options: { port: number
     deliverPendingAlerts(services.alerts).catch((error: Error) => services.logger.warn('alert.sweep-failed', { errorName: error.name }));
   }, options.alertSweepMs ?? 60_000);
   sweep.unref();
+  const jobs = services.features.flatMap((f) => f.jobs ?? []).map((job) => {
+    const timer = setInterval(() => {
+      job.run().catch((error: Error) => services.logger.warn('job.failed', { job: job.name, errorName: error.name }));
+    }, job.everyMs);
+    timer.unref();
+    return timer;
+  });
   const address = server.address();
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
   return {
@@ -42,6 +51,7 @@ export async function startServer(services: AppServices, options: { port: number
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(sweep);
+        jobs.forEach((timer) => clearInterval(timer));
         server.close(() => resolve());
       }),
   };

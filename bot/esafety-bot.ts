@@ -16,6 +16,7 @@ import { readIncidentForm, schoolDate } from '../school/incident-submission';
 import { canReportIncidents, type Principal } from '../school/roles';
 import { deliverPendingAlerts, type AlertDeliveryDependencies } from '../usecases/deliver-alerts';
 import { listMyReports, reportIncident, type ReportIncidentDependencies } from '../usecases/report-incident';
+import { cardResponse, messageResponse, type BotFeature } from './bot-feature';
 import { buildIncidentRecordedCard, buildMyReportsCard, buildReportCard, toAttachment, type AdaptiveCardJson } from './cards/cards';
 
 export interface EsafetyBotDependencies {
@@ -27,15 +28,20 @@ export interface EsafetyBotDependencies {
   logger: Logger;
   clock: () => Date;
   newId?: () => string;
+  /** Commands and card verbs contributed by other features (AUPs, meetings, …). */
+  features?: BotFeature[];
 }
 
-const HELP_TEXT = [
-  'I help the school keep children safe online. You can send me:',
-  '- **/report**: report an e-safety concern (you get a reference number and the suggested next steps)',
-  '- **/myreports**: list the concerns you have reported',
-  '- **/help**: this message',
-  'If a child is in immediate danger, call 999 and tell the DSL in person now.',
-].join('\n\n');
+function helpText(features: readonly BotFeature[]): string {
+  return [
+    'I help the school keep children safe online. You can send me:',
+    '- **/report**: report an e-safety concern (you get a reference number and the suggested next steps)',
+    '- **/myreports**: list the concerns you have reported',
+    ...features.flatMap((f) => f.commands ?? []).map((c) => `- **/${c.name}**: ${c.help}`),
+    '- **/help**: this message',
+    'If a child is in immediate danger, call 999 and tell the DSL in person now.',
+  ].join('\n\n');
+}
 
 const SAFE_ERROR = 'Sorry, something went wrong on our side. Nothing has been lost: please try again in a minute, and tell the DSL in person if it is urgent.';
 const NOT_SAVED_UNEXPECTED =
@@ -43,19 +49,24 @@ const NOT_SAVED_UNEXPECTED =
 const NOT_SAVED =
   'Your report has NOT been saved: the school\'s records store cannot be reached right now. Everything you typed is still here. Press Submit again in a minute; if it is urgent, tell the DSL in person now.';
 
-/** Strips mentions and a leading slash: "<at>E-Safety</at> /Report " becomes "report". */
-export function readCommand(context: TurnContext): string {
-  const text = TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '';
-  return text.trim().replace(/^\//, '').split(/\s+/)[0]?.toLowerCase() ?? '';
+/** Strips mentions and a leading slash: "<at>E-Safety</at> /AUP campaign x" becomes command "aup", args "campaign x". */
+export function readCommand(context: TurnContext): { command: string; args: string } {
+  const text = (TurnContext.removeRecipientMention(context.activity) ?? context.activity.text ?? '').trim().replace(/^\//, '');
+  const [word = '', ...rest] = text.split(/\s+/);
+  return { command: word.toLowerCase(), args: rest.join(' ') };
 }
 
 /** The bot's Teams surface. Handlers stay thin: they identify the caller and hand over to the use cases. */
 export class EsafetyBot extends TeamsActivityHandler {
   private readonly newId: () => string;
+  private readonly features: readonly BotFeature[];
+  private readonly helpText: string;
 
   constructor(private readonly deps: EsafetyBotDependencies) {
     super();
     this.newId = deps.newId ?? randomUUID;
+    this.features = deps.features ?? [];
+    this.helpText = helpText(this.features);
 
     this.onMessage(async (context, next) => {
       const principal = await this.identify(context);
@@ -64,7 +75,8 @@ export class EsafetyBot extends TeamsActivityHandler {
         return next();
       }
       await this.rememberConversation(context, principal.aadObjectId);
-      await this.handleCommand(context, principal, readCommand(context));
+      const { command, args } = readCommand(context);
+      await this.handleCommand(context, principal, command, args);
       // Anything that was waiting for this person goes out now that the bot can reach them.
       await deliverPendingAlerts(this.deps.alerts, { recipientId: principal.aadObjectId });
       return next();
@@ -73,13 +85,15 @@ export class EsafetyBot extends TeamsActivityHandler {
     this.onInstallationUpdateAdd(async (context, next) => {
       const id = context.activity.from?.aadObjectId;
       if (id) await this.rememberConversation(context, id.toLowerCase());
-      await context.sendActivity(HELP_TEXT);
+      await context.sendActivity(this.helpText);
       return next();
     });
   }
 
-  private async handleCommand(context: TurnContext, principal: Principal, command: string): Promise<void> {
+  private async handleCommand(context: TurnContext, principal: Principal, command: string, args: string): Promise<void> {
     const correlationId = context.activity.id ?? this.newId();
+    const contributed = this.features.flatMap((f) => f.commands ?? []).find((c) => c.name === command);
+    if (contributed) return contributed.handle(context, principal, args);
     switch (command) {
       case 'report': {
         const card = buildReportCard({ submissionId: this.newId(), pupilChoices: await this.pupilChoices() });
@@ -92,12 +106,20 @@ export class EsafetyBot extends TeamsActivityHandler {
         return;
       }
       default:
-        await context.sendActivity(HELP_TEXT);
+        await context.sendActivity(this.helpText);
     }
   }
 
   protected override async onAdaptiveCardInvoke(context: TurnContext, invokeValue: AdaptiveCardInvokeValue): Promise<AdaptiveCardInvokeResponse> {
     const verb = invokeValue.action?.verb;
+    const contributed = this.features.flatMap((f) => f.cardVerbs ?? []).find((v) => v.verb === verb);
+    if (contributed) {
+      const principal = await this.identify(context);
+      if (!principal) return messageResponse('I could not tell who you are. Please use Microsoft Teams with your school account.');
+      const data = (invokeValue.action?.data ?? {}) as Record<string, unknown>;
+      const trigger = (invokeValue as { trigger?: 'manual' | 'automatic' }).trigger;
+      return contributed.handle(context, principal, data, trigger);
+    }
     if (verb !== 'submitIncident') {
       this.deps.logger.warn('card.unknown-verb', { correlationId: context.activity.id, verb: String(verb) });
       return messageResponse('This card is not supported any more: send /help to see what I can do.');
@@ -198,10 +220,6 @@ export class EsafetyBot extends TeamsActivityHandler {
   }
 }
 
-function cardResponse(card: AdaptiveCardJson): AdaptiveCardInvokeResponse {
-  return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card };
-}
-
 /** Dialogs (task modules) do not run Universal Actions, so the card's Action.Execute becomes an Action.Submit there. */
 function dialog(card: AdaptiveCardJson): MessagingExtensionActionResponse {
   const actions = ((card.actions as Record<string, unknown>[] | undefined) ?? []).map((action) =>
@@ -226,8 +244,5 @@ export function htmlToText(html: string): string {
     .trim();
 }
 
-function messageResponse(text: string): AdaptiveCardInvokeResponse {
-  return { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: text as unknown as Record<string, unknown> };
-}
 
 export { SAFE_ERROR };
