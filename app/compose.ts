@@ -1,3 +1,4 @@
+import { DefaultAzureCredential } from '@azure/identity';
 import type { CloudAdapter } from 'botbuilder';
 import type { AppConfig } from './config';
 import { readJsonSetting, ConfigurationError } from './config';
@@ -78,7 +79,12 @@ export function loadRoleDirectory(config: AppConfig, tables: Tables, clock: () =
 /** The composition root: the one place that turns configuration into connected services. */
 export function composeServices(config: AppConfig, logger: Logger, overrides: ComposeOverrides = {}): AppServices {
   const clock = overrides.clock ?? (() => new Date());
-  const tables = new Tables({ connectionString: config.tables.connectionString, endpoint: config.tables.endpoint });
+  // Without a connection string, storage is reached with the app's managed identity (no shared keys).
+  const tables = new Tables(
+    config.tables.connectionString
+      ? { connectionString: config.tables.connectionString }
+      : { endpoint: config.tables.endpoint, credential: new DefaultAzureCredential() },
+  );
   const schoolId = config.school.id;
   const incidents = new IncidentStore(tables);
   const conversations = new ConversationStore(tables);
