@@ -1,0 +1,278 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createLogger } from '../app/logger';
+import { MAX_BATCH_SIZE, type GraphBatchStats } from '../graph/graph-batch';
+import { createStaticTokenCredential } from '../graph/graph-credentials';
+import { createGraphGateway, type GraphGateway } from '../graph/graph-gateway';
+import { AuditStore } from '../records/audit-store';
+import { ProvisioningRunStore } from '../records/provisioning-run-store';
+import { PupilRegisterStore } from '../records/pupil-register-store';
+import { Tables } from '../records/tables';
+import type { RollPupil, YearGroup } from '../school/pupil-roll';
+import { startAzurite } from '../scripts/azurite';
+import { renderCredentialSlips } from '../usecases/credential-slips';
+import { applyProvisioning, type ProvisioningDependencies } from '../usecases/provision-pupils';
+import { formatMs } from './bench-support';
+
+/**
+ * Provisions 1,000 pupils against the Graph fake's loopback HTTP server (20 ms per answer, 5% of inner
+ * requests throttled with 429 + Retry-After) and a private Azurite, then runs apply again. The fake runs in a
+ * child process (this file, with --serve-fake), as Graph would be remote: the RSS printed is provisioning's own.
+ *
+ *   npx tsx bench/provision.bench.ts [pupils=1000] [--retry-after SECONDS=1] [--concurrency N=4]
+ *
+ * Batched minimum: every gateway operation the run calls is one batched send, and each must at least send
+ * its distinct requests (first attempts = inner requests − retries) in batches of 20, so the minimum is the
+ * sum over operations of ceil(first attempts / 20). Round trips above it come from retries and part-full batches.
+ * Ideal wall time: round trips × latency ÷ concurrency. Retry-After waits are the server's to impose, so they
+ * are measured and printed beside it.
+ */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const option = (name: string, fallback: number): number => {
+    const at = args.indexOf(name);
+    return at >= 0 ? Number(args[at + 1]) : fallback;
+  };
+  const count = Number(args.find((a, i) => /^\d+$/.test(a) && !args[i - 1]?.startsWith('--')) ?? 1000);
+  const retryAfterSeconds = option('--retry-after', 1);
+  const concurrency = option('--concurrency', 4);
+  const latencyMs = 20;
+
+  const azurite = await startAzurite();
+  const fake = await startFakeGraph({ latencyMs, throttleRate: 0.05, throttleStatus: 429, retryAfterSeconds, seed: 2026, checkContract: false }, count * 2);
+  let sleptMs = 0;
+  const gateway = createGraphGateway({
+    authProvider: createStaticTokenCredential('bench-token'),
+    baseUrl: fake.baseUrl,
+    concurrency,
+    sleep: async (ms) => {
+      const started = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      sleptMs += performance.now() - started;
+    },
+  });
+  const operations: OperationFigures[] = [];
+  const tables = new Tables({ connectionString: azurite.connectionString });
+  let warnings = 0;
+  const deps: ProvisioningDependencies = {
+    schoolId: 'bench-school',
+    register: new PupilRegisterStore(tables),
+    audit: new AuditStore(tables),
+    runs: new ProvisioningRunStore(tables),
+    gateway: measure(gateway, operations),
+    settings: {
+      domain: 'bench.example',
+      usernamePattern: '{cohort}{forename}{surnameInitial}',
+      skuPartNumber: 'STANDARDWOFFPACK_STUDENT',
+      disabledPlans: ['EXCHANGE_S_STANDARD'],
+      allPupilsGroup: 'All Pupils',
+      cohortGroupPattern: 'Pupils Cohort {cohort}',
+      messagingPolicy: 'EduStudent-ChatOff',
+      meetingPolicy: 'EduStudent-NoMeetings',
+      forcePasswordChange: false,
+    },
+    actorId: 'bench',
+    clock: () => new Date(),
+    logger: createLogger({ level: 'warn', write: () => void (warnings += 1) }),
+  };
+  const pupils = buildPupils(count);
+  // Warm up storage (table creation) so the run measures provisioning, not first-use set-up.
+  await deps.register.listPupils(deps.schoolId);
+  await deps.audit.appendAudit(deps.schoolId, { actorId: 'bench', action: 'bench.start', target: 'bench', outcome: 'succeeded' });
+  await deps.runs?.listRuns(deps.schoolId);
+
+  let slipsHtmlBytes = 0;
+  const phases: { phase: string; at: number; rssMb: number }[] = [];
+  const started = performance.now();
+  const result = await applyProvisioning(deps, {
+    roll: { pupils, rejected: [] },
+    academicYearStart: 2026,
+    onProgress: (p) => phases.push({ phase: p.phase, at: performance.now(), rssMb: process.memoryUsage().rss / 1048576 }),
+    deliverSlips: async (slips) => {
+      slipsHtmlBytes = Buffer.byteLength(renderCredentialSlips(slips, { schoolName: 'Bench Primary' }));
+    },
+  });
+  const wallMs = performance.now() - started;
+  const firstRunRssMb = (process.resourceUsage().maxRSS * 1024) / (1024 * 1024);
+  const stats: GraphBatchStats = { ...gateway.stats };
+  const firstRunOperations = [...operations];
+
+  const mutatingBefore = (await fake.snapshot()).mutatingRequests;
+  const rerunStarted = performance.now();
+  const rerun = await applyProvisioning(deps, { roll: { pupils, rejected: [] }, academicYearStart: 2026, deliverSlips: async () => undefined });
+  const rerunMs = performance.now() - rerunStarted;
+  const tenant = await fake.snapshot();
+  const rerunMutating = tenant.mutatingRequests - mutatingBefore;
+
+  const byEmployeeId = new Map<string, number>();
+  for (const user of tenant.users) byEmployeeId.set(user.employeeId, (byEmployeeId.get(user.employeeId) ?? 0) + 1);
+  const duplicates = [...byEmployeeId.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
+  const register = new Map((await deps.register.listPupils(deps.schoolId)).map((r) => [r.externalId, r]));
+  const userByEmployeeId = new Map(tenant.users.map((u) => [u.employeeId, u]));
+  const lost = pupils.filter((p) => {
+    const user = userByEmployeeId.get(p.externalId);
+    const record = register.get(p.externalId);
+    return !user || record?.status !== 'active' || record.userId !== user.id || !user.licensedWithoutExchange || user.groups !== 2 || user.policies !== 2;
+  }).length;
+
+  const minimum = firstRunOperations.reduce((sum, op) => sum + op.minimum, 0);
+  const idealMs = (stats.roundTrips * latencyMs) / concurrency;
+  const rssMb = (process.resourceUsage().maxRSS * 1024) / (1024 * 1024);
+
+  console.log(`pupils:                 ${count} (concurrency ${concurrency}, ${latencyMs} ms latency, 5% of inner requests answered 429 with Retry-After: ${retryAfterSeconds})`);
+  console.log('per gateway operation (one batched send each):');
+  for (const op of firstRunOperations) {
+    console.log(`  ${op.name.padEnd(28)} requests ${String(op.firstAttempts).padStart(5)}  minimum ${String(op.minimum).padStart(3)}  round trips ${String(op.roundTrips).padStart(3)}  retries ${String(op.retries).padStart(3)}  ${formatMs(op.ms)}`);
+  }
+  console.log('per phase of the run (wall time, RSS at its end):');
+  phases.forEach((p, i) => {
+    const next = phases[i + 1];
+    if (next) console.log(`  ${p.phase.padEnd(12)} ${formatMs(next.at - p.at).padStart(10)}  ${next.rssMb.toFixed(0)} MB`);
+  });
+  console.log(`round trips:            ${stats.roundTrips} ($batch posts; ${stats.innerRequests} inner requests, ${stats.retries} retried, ${stats.throttled} throttled)`);
+  console.log(`batched minimum:        ${minimum} (sum over operations of ceil(first attempts / ${MAX_BATCH_SIZE}))`);
+  console.log(`ratio:                  ${(stats.roundTrips / minimum).toFixed(2)}x (target <= 1.2x)`);
+  console.log(`wall time:              ${formatMs(wallMs)}`);
+  console.log(`ideal (trips x latency / concurrency): ${formatMs(idealMs)}`);
+  console.log(`wall / ideal:           ${(wallMs / idealMs).toFixed(2)}x (target <= 1.5x)`);
+  console.log(`  of which Retry-After waits: ${formatMs(sleptMs)}; wall time without them: ${formatMs(wallMs - sleptMs)} = ${((wallMs - sleptMs) / idealMs).toFixed(2)}x ideal`);
+  console.log(`  time inside Graph calls:    ${formatMs(firstRunOperations.reduce((s, op) => s + op.ms, 0))}; the rest is Azure Tables (register, audit) and CPU`);
+  console.log(`peak RSS:               ${firstRunRssMb.toFixed(1)} MB during the run, ${rssMb.toFixed(1)} MB by the end (target < 200 MB; this process only: the fake tenant runs in a child)`);
+  console.log(`slips:                  ${result.slipsIssued} (${(slipsHtmlBytes / 1024).toFixed(0)} KiB of HTML)`);
+  console.log(`outcome:                ${result.summary.create} created, ${result.summary.failed} failed${result.interrupted ? `, interrupted: ${result.interrupted}` : ''}`);
+  console.log(`duplicates:             ${duplicates}`);
+  console.log(`lost pupils:            ${lost}`);
+  console.log(`re-run:                 ${rerun.summary.unchanged} unchanged, ${rerunMutating} mutating requests, ${formatMs(rerunMs)}`);
+  console.log(`warnings logged:        ${warnings}`);
+
+  await fake.close();
+  await azurite.stop();
+  process.exitCode = duplicates === 0 && lost === 0 && result.summary.failed === 0 && rerunMutating === 0 ? 0 : 1;
+}
+
+/** What the parent needs to know about the fake tenant after a run. */
+interface TenantSnapshot {
+  users: { id: string; employeeId: string; licensedWithoutExchange: boolean; groups: number; policies: number }[];
+  mutatingRequests: number;
+}
+
+interface FakeGraphProcess {
+  baseUrl: string;
+  snapshot(): Promise<TenantSnapshot>;
+  close(): Promise<void>;
+}
+
+/** Starts this file as a child process serving the Graph fake on loopback. */
+async function startFakeGraph(options: Record<string, unknown>, seats: number): Promise<FakeGraphProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, __filename, '--serve-fake', JSON.stringify({ options, seats })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T>(): Promise<T> => new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve(message as T));
+    child.once('exit', (code) => reject(new Error(`The Graph fake exited (${code}).`)));
+  });
+  const { baseUrl } = await next<{ baseUrl: string }>();
+  return {
+    baseUrl,
+    snapshot: () => {
+      const answer = next<TenantSnapshot>();
+      child.send('snapshot');
+      return answer;
+    },
+    close: () => new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.send('close');
+    }),
+  };
+}
+
+/** The child: the fake tenant on 127.0.0.1:0, answering the parent's questions over IPC. */
+async function serveFake(argument: string): Promise<void> {
+  const { GraphFake } = await import('../test/support/graph-fake');
+  const { options, seats } = JSON.parse(argument) as { options: ConstructorParameters<typeof GraphFake>[0]; seats: number };
+  const fake = new GraphFake(options);
+  const { sku } = fake.seedSchool();
+  sku.enabledUnits = seats;
+  const exchange = sku.servicePlans.find((p) => p.servicePlanName === 'EXCHANGE_S_STANDARD')?.servicePlanId;
+  const server = await fake.listen();
+  process.on('message', (message) => {
+    if (message === 'close') void server.close().then(() => process.exit(0));
+    if (message !== 'snapshot') return;
+    const snapshot: TenantSnapshot = {
+      users: [...fake.users.values()].map((u) => ({
+        id: u.id,
+        employeeId: u.employeeId ?? '',
+        licensedWithoutExchange: u.assignedLicenses.length === 1 && u.assignedLicenses[0]?.skuId === sku.skuId && u.assignedLicenses[0]?.disabledPlans.join() === exchange,
+        groups: [...fake.groups.values()].filter((g) => g.members.has(u.id)).length,
+        policies: fake.directPolicyAssignments.get(u.id)?.size ?? 0,
+      })),
+      mutatingRequests: fake.innerRequests().filter((r) => r.method !== 'GET').length,
+    };
+    process.send?.(snapshot);
+  });
+  process.send?.({ baseUrl: server.baseUrl });
+}
+
+interface OperationFigures {
+  name: string;
+  firstAttempts: number;
+  minimum: number;
+  roundTrips: number;
+  retries: number;
+  ms: number;
+}
+
+/** Wraps each gateway method to record the stats it added: one entry per batched operation. */
+function measure(gateway: GraphGateway, operations: OperationFigures[]): GraphGateway {
+  return new Proxy(gateway, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || property === 'constructor') return value;
+      return async (...args: unknown[]) => {
+        const before = { ...target.stats };
+        const started = performance.now();
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          const after = target.stats;
+          const firstAttempts = after.innerRequests - before.innerRequests - (after.retries - before.retries);
+          operations.push({
+            name: String(property),
+            firstAttempts,
+            minimum: Math.ceil(firstAttempts / MAX_BATCH_SIZE),
+            roundTrips: after.roundTrips - before.roundTrips,
+            retries: after.retries - before.retries,
+            ms: performance.now() - started,
+          });
+        }
+      };
+    },
+  });
+}
+
+const UPN_LETTERS = 'ABCDEFGHJKLMNPQRTUVWXYZ';
+const FORENAMES = ['Amelia', 'Zoë', 'Łukasz', 'Saoirse', 'Mary-Jane', 'Oliver', 'Isla', 'Noah', 'Ava', 'Leo', 'Freya', 'Arthur', 'Ivy', 'Theo', 'Rosie', 'Finn', 'Elsie', 'Jude', 'Maeve', 'Ezra'];
+const SURNAMES = ["O'Brien", 'Smith', 'Nguyen', 'Kowalczyk-Fern', 'Ahmed', 'de la Cruz', 'Jones', 'Patel', 'Straßmann', 'Evans', 'Brown', 'Murphy', 'Wilson'];
+const YEARS: YearGroup[] = ['R', '1', '2', '3', '4', '5', '6'];
+
+function buildPupils(count: number): RollPupil[] {
+  return Array.from({ length: count }, (_, n) => {
+    const digits = `998${String(n).padStart(9, '0')}`;
+    let sum = 0;
+    for (let i = 0; i < digits.length; i++) sum += Number(digits[i]) * (i + 2);
+    const upn = `${UPN_LETTERS[sum % 23]}${digits}`;
+    const yearGroup = YEARS[n % YEARS.length] as YearGroup;
+    return {
+      row: n + 2,
+      externalId: upn,
+      upn,
+      forename: FORENAMES[n % FORENAMES.length] as string,
+      surname: SURNAMES[Math.floor(n / FORENAMES.length) % SURNAMES.length] as string,
+      yearGroup,
+      registrationGroup: `${yearGroup}${'ABCD'[n % 4]}`,
+    };
+  });
+}
+
+const serveAt = process.argv.indexOf('--serve-fake');
+(serveAt >= 0 ? serveFake(process.argv[serveAt + 1] as string) : main()).catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

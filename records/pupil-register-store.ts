@@ -1,0 +1,202 @@
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { getEntityOrUndefined, guardStorage, TABLE_NAMES, type Tables } from './tables';
+
+/**
+ * Where a pupil's account stands.
+ * - `pending`: written before the account is created, or while steps are still to do (a run stopped part-way).
+ * - `active`: every step done.
+ * - `leaver-disabled`: off the roll; sign-in disabled and sessions revoked on `disabledAt`.
+ * - `deleted`: the account was deleted on `deletedAt`; the row stays as the school's record.
+ */
+export type PupilStatus = 'pending' | 'active' | 'leaver-disabled' | 'deleted';
+
+/** A security group the pupil was added to. */
+export interface RegisterGroup {
+  id: string;
+  name: string;
+}
+
+/**
+ * One pupil in the school's record of users and usernames. Names are kept here because this is that
+ * record; they never go to logs or audit. No password is ever stored.
+ */
+export interface PupilRecord {
+  /** The MIS key written to the account's employeeId: the unique pupil number, else the admission number or SDS sourcedId. */
+  externalId: string;
+  uniquePupilNumber?: string;
+  admissionNumber?: string;
+  forename: string;
+  surname: string;
+  yearGroup?: string;
+  /** The class (registration group). */
+  registrationGroup?: string;
+  cohort: string;
+  /** The username, lower case. Kept for life, even when the pupil's name changes. */
+  userPrincipalName: string;
+  /** Entra object id, once the account exists. */
+  userId?: string;
+  status: PupilStatus;
+  /** `created` by this app, or `adopted`: an account that already had this pupil's employeeId. */
+  accountOrigin?: 'created' | 'adopted';
+  /** What was assigned, as `SKU:disabled,plans`; differs from the settings while the step is still to do. */
+  licence?: string;
+  licenceSkuId?: string;
+  /** Groups the pupil was added to; empty until that step is done. */
+  groups: RegisterGroup[];
+  /** Teams policies assigned, as `messaging|meeting` names; empty until that step is done. */
+  policies?: string;
+  /** When slips carrying the account's current password were produced. Unset: nobody has seen the password. */
+  credentialsIssuedAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  activeSince?: string;
+  disabledAt?: string;
+  deletedAt?: string;
+  leaverReason?: 'not-on-roll' | 'leavers-file';
+  /** The run that last changed this row. */
+  lastRunId?: string;
+}
+
+/** A pupil for the report card's picker. */
+export interface RegisterPupilChoice {
+  pupilId: string;
+  label: string;
+  yearGroup: string;
+}
+
+type PupilEntity = { partitionKey: string; rowKey: string } & Record<string, string | undefined>;
+
+/** Azure Tables takes at most 100 operations per entity-group transaction. */
+const TRANSACTION_SIZE = 100;
+const PARALLEL_TRANSACTIONS = 4;
+
+/**
+ * The pupil register. Keys: PartitionKey = school id, RowKey = externalId, with `%`, `/`, `\`, `#`, `?`
+ * and control characters percent-encoded because Azure Tables refuses them in keys
+ * (https://learn.microsoft.com/rest/api/storageservices/understanding-the-table-service-data-model).
+ * Writes replace the whole row with the state the caller holds, so repeating one is harmless; a school's
+ * rows share a partition, so up to 100 are written per transaction.
+ */
+export class PupilRegisterStore {
+  constructor(private readonly tables: Tables) {}
+
+  private table(): Promise<TableClient> {
+    return this.tables.getTable(TABLE_NAMES.pupilRegister);
+  }
+
+  /** Every pupil the school has ever provisioned, leavers and deleted accounts included. */
+  async listPupils(schoolId: string): Promise<PupilRecord[]> {
+    return guardStorage('list pupils', async () => {
+      const table = await this.table();
+      const pupils: PupilRecord[] = [];
+      for await (const entity of table.listEntities<PupilEntity>({ queryOptions: { filter: odata`PartitionKey eq ${schoolId}` } })) {
+        pupils.push(fromEntity(entity));
+      }
+      return pupils;
+    });
+  }
+
+  async getPupil(schoolId: string, externalId: string): Promise<PupilRecord | undefined> {
+    return guardStorage('get pupil', async () => {
+      const entity = await getEntityOrUndefined<PupilEntity>(await this.table(), schoolId, toRowKey(externalId));
+      return entity ? fromEntity(entity) : undefined;
+    });
+  }
+
+  /** The pupil holding a username (compared in lower case), or undefined. */
+  async findPupilByUserPrincipalName(schoolId: string, userPrincipalName: string): Promise<PupilRecord | undefined> {
+    const upn = userPrincipalName.trim().toLowerCase();
+    return guardStorage('find pupil', async () => {
+      const table = await this.table();
+      for await (const entity of table.listEntities<PupilEntity>({ queryOptions: { filter: odata`PartitionKey eq ${schoolId} and userPrincipalName eq ${upn}` } })) {
+        return fromEntity(entity);
+      }
+      return undefined;
+    });
+  }
+
+  /** Writes each pupil's row as given (insert or replace). */
+  async savePupils(schoolId: string, pupils: readonly PupilRecord[]): Promise<void> {
+    if (pupils.length === 0) return;
+    const unique = [...new Map(pupils.map((p) => [p.externalId, p])).values()];
+    const chunks: PupilRecord[][] = [];
+    for (let i = 0; i < unique.length; i += TRANSACTION_SIZE) chunks.push(unique.slice(i, i + TRANSACTION_SIZE));
+    await guardStorage('save pupils', async () => {
+      const table = await this.table();
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < chunks.length) {
+          const chunk = chunks[next++] as PupilRecord[];
+          await table.submitTransaction(chunk.map((pupil): TransactionAction => ['upsert', toEntity(schoolId, pupil), 'Replace']));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL_TRANSACTIONS, chunks.length) }, worker));
+    });
+  }
+
+  /** Active and pending pupils for the report card, sorted by class then name. */
+  async listPupilChoices(schoolId: string): Promise<RegisterPupilChoice[]> {
+    const pupils = (await this.listPupils(schoolId)).filter((p) => p.status === 'active' || p.status === 'pending');
+    return pupils
+      .map((p) => ({
+        pupilId: p.externalId,
+        label: `${p.forename} ${p.surname}${p.registrationGroup ? ` (${p.registrationGroup})` : ''}`,
+        yearGroup: p.yearGroup ?? '',
+        sortKey: `${p.registrationGroup ?? ''}\u0000${p.surname}\u0000${p.forename}`,
+      }))
+      .sort((a, b) => a.sortKey.localeCompare(b.sortKey, 'en-GB'))
+      .map(({ sortKey: _sortKey, ...choice }) => choice);
+  }
+}
+
+/** The RowKey for an externalId. */
+export function toRowKey(externalId: string): string {
+  return Array.from(externalId, (c) => {
+    const code = c.charCodeAt(0);
+    const refused = '%/\\#?'.includes(c) || code <= 0x1f || (code >= 0x7f && code <= 0x9f);
+    return refused ? `%${code.toString(16).toUpperCase().padStart(2, '0')}` : c;
+  }).join('');
+}
+
+const TEXT_FIELDS = [
+  'uniquePupilNumber', 'admissionNumber', 'forename', 'surname', 'yearGroup', 'registrationGroup', 'cohort', 'userPrincipalName', 'userId', 'status',
+  'accountOrigin', 'licence', 'licenceSkuId', 'policies', 'credentialsIssuedAt', 'createdAt', 'updatedAt', 'activeSince', 'disabledAt', 'deletedAt',
+  'leaverReason', 'lastRunId',
+] as const;
+
+function toEntity(schoolId: string, pupil: PupilRecord): PupilEntity {
+  const entity: PupilEntity = { partitionKey: schoolId, rowKey: toRowKey(pupil.externalId), externalId: pupil.externalId, groups: JSON.stringify(pupil.groups) };
+  for (const field of TEXT_FIELDS) {
+    const value = pupil[field];
+    if (value !== undefined && value !== '') entity[field] = value;
+  }
+  return entity;
+}
+
+function fromEntity(entity: PupilEntity): PupilRecord {
+  const text = (field: string): string | undefined => (typeof entity[field] === 'string' && entity[field] !== '' ? entity[field] : undefined);
+  const record: Record<string, unknown> = {};
+  for (const field of TEXT_FIELDS) {
+    const value = text(field);
+    if (value !== undefined) record[field] = value;
+  }
+  let groups: RegisterGroup[] = [];
+  try {
+    const parsed = JSON.parse(text('groups') ?? '[]') as unknown;
+    if (Array.isArray(parsed)) groups = parsed.filter((g): g is RegisterGroup => typeof g?.id === 'string' && typeof g?.name === 'string');
+  } catch {
+    groups = [];
+  }
+  return {
+    ...(record as Omit<PupilRecord, 'externalId' | 'groups'>),
+    externalId: text('externalId') ?? entity.rowKey,
+    forename: text('forename') ?? '',
+    surname: text('surname') ?? '',
+    cohort: text('cohort') ?? '',
+    userPrincipalName: text('userPrincipalName') ?? '',
+    status: (text('status') as PupilStatus | undefined) ?? 'pending',
+    createdAt: text('createdAt') ?? '',
+    updatedAt: text('updatedAt') ?? '',
+    groups,
+  };
+}
