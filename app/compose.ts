@@ -9,6 +9,7 @@ import { FileRoleDirectory, GraphRoleDirectory, parseRolesFile, type RoleDirecto
 import { GraphGroupMembersReader } from '../identity/graph-role-groups';
 import type { GraphGateway } from '../graph/graph-gateway';
 import { RoleCacheStore } from '../records/role-cache-store';
+import { PupilRegisterStore } from '../records/pupil-register-store';
 import { connectGraph } from './graph-connection';
 import type { AppFeature, FeatureContext, FeatureFactory } from './feature';
 import { FEATURES } from './features';
@@ -44,9 +45,6 @@ export interface ComposeOverrides {
   graph?: GraphGateway;
   features?: readonly FeatureFactory[];
 }
-
-/** Until pupils are provisioned there is no register; the card then offers "a pupil who is not in this list". */
-const noRegister: PupilPicker = { listPupilChoices: async () => [] };
 
 export function loadResponseMatrix(config: AppConfig): ResponseMatrix {
   if (!config.school.responseMatrixFile) return DEFAULT_RESPONSE_MATRIX;
@@ -97,7 +95,8 @@ export function composeServices(config: AppConfig, logger: Logger, overrides: Co
     counters: new CounterStore(tables),
     audit: new AuditStore(tables, clock),
     roles,
-    pupils: overrides.pupils ?? noRegister,
+    // The pupil register that provisioning keeps; before the first run it is empty and the card offers "a pupil who is not in this list".
+    pupils: overrides.pupils ?? new PupilRegisterStore(tables),
     matrix: loadResponseMatrix(config),
     clock,
   };

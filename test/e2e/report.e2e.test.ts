@@ -1,3 +1,4 @@
+import { PupilRegisterStore } from '../../records/pupil-register-store';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { cardActionInvoke, installActivity, messageActionInvoke, messageActivity, newUser } from '../support/teams-activities';
 
@@ -188,6 +189,24 @@ describe('/report over the Bot Framework protocol', () => {
   it('when a governor uses "Report this message", refuses before showing the form', async () => {
     const opened = await app.post(messageActionInvoke(governor, 'composeExtension/fetchTask', { commandId: 'reportMessage', messagePayload: { body: { content: 'x' } } }, app.connector.serviceUrl));
     expect((opened.body as { task: { type: string; value: string } }).task).toEqual({ type: 'message', value: expect.stringContaining('Only members of staff') });
+  });
+
+  it('when the pupil register has pupils, the card offers them and the incident keeps only their id and year group', async () => {
+    const register = new PupilRegisterStore(app.services.tables);
+    const now = new Date().toISOString();
+    await register.savePupils(app.schoolId, [
+      { externalId: 'A999000000001', forename: 'Planted', surname: 'Pupilname', yearGroup: '4', registrationGroup: '4B', cohort: '21', userPrincipalName: '21plantedp@school.example', status: 'active', groups: [], createdAt: now, updatedAt: now },
+    ]);
+    const { card, submissionId } = await openReportCard();
+    expect(cardText(card)).toContain('"value":"pupil:A999000000001"');
+    expect(cardText(card)).toContain('Planted Pupilname (4B)');
+    const body = await submit(teacher, { ...validForm, involved: 'pupil:A999000000001', submissionId });
+    const reference = /ES-2026-\d{4,}/.exec(cardText(body.value))![0];
+    const stored = await app.services.report.incidents.getIncident(app.schoolId, reference);
+    expect(stored?.involved).toEqual([{ kind: 'pupil', pupilId: 'A999000000001' }]);
+    expect(stored?.yearGroups).toEqual(['4']);
+    expect(JSON.stringify(stored)).not.toContain('Pupilname');
+    expect(app.logLines.join('\n')).not.toContain('Pupilname');
   });
 
   it('reports storage as reachable on /healthz', async () => {
