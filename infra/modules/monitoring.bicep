@@ -1,0 +1,28 @@
+// Workspace-based Application Insights: the app's logs and requests land in Log Analytics.
+
+param location string
+param workspaceName string
+param insightsName string
+param retentionDays int
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: workspaceName
+  location: location
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: retentionDays
+  }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: insightsName
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: workspace.id
+    DisableLocalAuth: false
+  }
+}
+
+output insightsName string = insights.name
