@@ -201,6 +201,7 @@ export interface OnlineMeetingOptions {
   allowAttendeeToEnableMic?: boolean;
   allowRecording?: boolean;
   allowTranscription?: boolean;
+  allowParticipantsToChangeName?: boolean;
   recordAutomatically?: boolean;
 }
 

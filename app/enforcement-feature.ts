@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { FeatureContext, FeatureFactory, ScheduledJob } from './feature';
+import type { Logger } from './logger';
+import { createMeetingCommand } from '../bot/meeting-command';
+import { ComplianceStore } from '../records/compliance-store';
+import { PupilRegisterStore } from '../records/pupil-register-store';
+import {
+  auditPupilPolicies,
+  checkTeamsPolicies,
+  MissingTeamsPolicyError,
+  recordComplianceRun,
+  type EnforcementDependencies,
+} from '../usecases/enforce-pupil-policies';
+import { londonDateTime } from '../usecases/schedule-class-meeting';
+
+/** The actor id the daily audit writes to the audit log. */
+export const DAILY_AUDIT_ACTOR = 'system:enforcement-daily';
+
+/** What the daily audit job needs. */
+export interface DailyAuditJobOptions {
+  enforcement: EnforcementDependencies;
+  compliance: Pick<ComplianceStore, 'claimRun' | 'saveRun'>;
+  logger: Logger;
+  /** Names this server instance in the claim row. */
+  instanceId?: string;
+  everyMs?: number;
+}
+
+/**
+ * Checks each minute whether today's audit (UK date, at or after ENFORCE_AUDIT_TIME UK time) is due, claims it in
+ * Tables (createEntity on `run|daily-YYYY-MM-DD`: only one instance wins) and runs it. The audit reports; it does
+ * not repair (an admin runs `enforce fix`).
+ */
+export function createDailyAuditJob(options: DailyAuditJobOptions): ScheduledJob {
+  const { enforcement, compliance, logger } = options;
+  const instanceId = options.instanceId ?? randomUUID();
+  const [dueHour, dueMinute] = enforcement.config.enforcement.auditTime.split(':').map(Number) as [number, number];
+  let settledDay: string | undefined;
+  let policiesChecked = false;
+  return {
+    name: 'enforcement.daily-audit',
+    everyMs: options.everyMs ?? 60_000,
+    async run(): Promise<void> {
+      if (enforcement.graph && !policiesChecked) {
+        // The start-up check: the first tick after the server starts names any pupil policy an admin must create.
+        policiesChecked = true;
+        await checkTeamsPolicies(enforcement.graph, enforcement.config.pupils).catch((error: Error) => {
+          if (error instanceof MissingTeamsPolicyError) {
+            for (const missing of error.missing) logger.error('enforcement.policy-missing', { policyType: missing.type, policyName: missing.name, help: error.message });
+          } else logger.warn('enforcement.policy-check-failed', { errorName: error.name });
+        });
+      }
+      const startedAt = enforcement.clock();
+      const local = londonDateTime(startedAt);
+      const day = `${local.y}-${String(local.m).padStart(2, '0')}-${String(local.d).padStart(2, '0')}`;
+      if (settledDay === day || local.hour * 60 + local.minute < dueHour * 60 + dueMinute) return;
+      if (!enforcement.graph) {
+        settledDay = day;
+        logger.info('enforcement.daily-skipped', { reason: 'plan-mode' });
+        return;
+      }
+      const runId = `daily-${day}`;
+      const claim = await compliance.claimRun(enforcement.schoolId, runId, instanceId);
+      settledDay = day;
+      if (!claim.claimed) return;
+      try {
+        const report = await auditPupilPolicies(enforcement);
+        await recordComplianceRun(compliance, enforcement.schoolId, report, { runId, kind: 'daily', startedAt: startedAt.toISOString() });
+        logger.info('enforcement.daily-audited', { runId, pupils: report.summary.total, compliant: report.summary.compliant });
+      } catch (error) {
+        // The claim stays "running"; after two hours another tick (here or elsewhere) takes it over and retries.
+        settledDay = undefined;
+        logger.error('enforcement.daily-failed', { runId, errorName: (error as Error).name });
+        throw error;
+      }
+    },
+  };
+}
+
+/** Pupil-policy enforcement: the /meeting command and the daily audit (whose first tick checks the Teams policies exist). */
+export const enforcementFeature: FeatureFactory = (context: FeatureContext) => {
+  const logger = context.logger.child({ feature: 'enforcement' });
+  const schoolId = context.config.school.id;
+  const enforcement: EnforcementDependencies = {
+    schoolId,
+    config: context.config,
+    graph: context.graph,
+    register: new PupilRegisterStore(context.tables),
+    audit: context.audit,
+    actorId: DAILY_AUDIT_ACTOR,
+    clock: context.clock,
+    logger,
+  };
+  return {
+    name: 'enforcement',
+    bot: { commands: [createMeetingCommand({ schoolId, graph: context.graph, audit: context.audit, clock: context.clock, logger })] },
+    jobs: [createDailyAuditJob({ enforcement, compliance: new ComplianceStore(context.tables, context.clock), logger })],
+  };
+};
