@@ -59,6 +59,8 @@ export interface AppConfig {
     documentsDir: string;
     reminderDays: number;
     accessGate: boolean;
+    /** The app's id in the tenant's Teams app catalog, so campaigns can install the bot for people it cannot reach yet. */
+    teamsAppCatalogId: string | undefined;
   };
   tab: {
     /** Public https origin the tab is served from (for the manifest and CSP). */
@@ -149,6 +151,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CLASS_TEAM_IDS', purpose: 'Comma-separated class team ids to audit; empty means every team pupils belong to', default: '' },
   { name: 'AUP_DOCUMENTS_DIR', purpose: 'Folder of the school\'s AUP documents (one file per document)', default: 'aup' },
   { name: 'AUP_REMINDER_DAYS', purpose: 'Days before people with an outstanding AUP are reminded', default: '7' },
+  { name: 'AUP_TEAMS_APP_CATALOG_ID', purpose: 'The app\'s id in the Teams app catalog; lets AUP campaigns install the bot for people it cannot reach' },
   { name: 'AUP_ACCESS_GATE', purpose: 'true to list (and optionally keep disabled) pupils without a current AUP', default: 'false' },
   { name: 'APP_PUBLIC_URL', purpose: 'Public https origin of the app (tab pages, manifest); local default is http://localhost:PORT', default: '' },
   { name: 'AUTH_ISSUER', purpose: 'Expected issuer of tab SSO tokens; defaults to Entra v2 for MicrosoftAppTenantId', default: '' },
@@ -256,6 +259,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       documentsDir: text('AUP_DOCUMENTS_DIR'),
       reminderDays: integer('AUP_REMINDER_DAYS', 1, 365),
       accessGate: boolean('AUP_ACCESS_GATE'),
+      teamsAppCatalogId: optional('AUP_TEAMS_APP_CATALOG_ID'),
     },
     tab: {
       publicUrl: '',

@@ -445,6 +445,23 @@ export class GraphGateway {
     );
   }
 
+  /**
+   * Installs a Teams app (by its app catalog id) in each user's personal scope, so the bot can message them;
+   * an app already installed (409) counts as installed.
+   * https://learn.microsoft.com/graph/api/userteamwork-post-installedapps
+   */
+  async installAppForUsers(items: readonly { userId: string; teamsAppId: string }[]): Promise<GraphResult<void>[]> {
+    const results = await this.run(
+      items.map(({ userId, teamsAppId }) => ({
+        method: 'POST',
+        url: `/users/${segment(userId)}/teamwork/installedApps`,
+        body: { 'teamsApp@odata.bind': `https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/${segment(teamsAppId)}` },
+      })),
+      () => undefined,
+    );
+    return results.map((result) => (!result.ok && result.error.status === 409 ? { ok: true, value: undefined } : result));
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private async run<T>(

@@ -1,0 +1,128 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ConfigurationError } from './config';
+import type { AppFeature, FeatureFactory } from './feature';
+import { AdapterAupCardSender, createAupBotFeature } from '../bot/aup-feature';
+import type { GraphGateway } from '../graph/graph-gateway';
+import { AupStore } from '../records/aup-store';
+import { AupDocumentError, checkAupLibrary, parseAupDocument, type AupDocument } from '../school/aup-documents';
+import type { Principal } from '../school/roles';
+import { recordPaperAcknowledgements, type AupDocumentSource } from '../usecases/acknowledge-aup';
+import { sendAupReminders, startAupCampaign, type AupAppInstaller, type AupCampaignDependencies } from '../usecases/aup-campaigns';
+import { getAupCoverage, getAupCoverageSummary, listPupilsWithoutAup } from '../usecases/aup-coverage';
+
+/**
+ * The school's AUP documents: every `*.md` file in the folder, read again on each use so that an edited
+ * file (a new version) counts at once, without a restart.
+ */
+export class AupDocumentFolder implements AupDocumentSource {
+  private readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
+
+  async listAupDocuments(): Promise<AupDocument[]> {
+    const files = (await readdir(this.dir)).filter((f) => f.endsWith('.md')).sort();
+    const documents = await Promise.all(files.map(async (f) => parseAupDocument(await readFile(join(this.dir, f), 'utf8'), f)));
+    return documents;
+  }
+
+  /** Reads every file once at start-up and lists every problem, so a broken document stops the app starting. */
+  checkAtStartup(): void {
+    const problems: string[] = [];
+    const documents: AupDocument[] = [];
+    let files: string[] = [];
+    try {
+      files = readdirSync(this.dir).filter((f) => f.endsWith('.md'));
+    } catch {
+      throw new ConfigurationError([`AUP_DOCUMENTS_DIR: the folder ${this.dir} cannot be read.`]);
+    }
+    for (const file of files) {
+      try {
+        documents.push(parseAupDocument(readFileSync(join(this.dir, file), 'utf8'), file));
+      } catch (error) {
+        if (!(error instanceof AupDocumentError)) throw error;
+        problems.push(`AUP_DOCUMENTS_DIR: ${error.message}`);
+      }
+    }
+    problems.push(...checkAupLibrary(documents).map((p) => `AUP_DOCUMENTS_DIR: ${p}.`));
+    if (problems.length > 0) throw new ConfigurationError(problems);
+  }
+}
+
+/** Installs the app through Graph for people the bot cannot reach yet. */
+export class GraphAupAppInstaller implements AupAppInstaller {
+  constructor(
+    private readonly graph: Pick<GraphGateway, 'installAppForUsers'>,
+    private readonly teamsAppCatalogId: string,
+  ) {}
+
+  async installForUsers(userIds: readonly string[]): Promise<{ userId: string; ok: boolean }[]> {
+    const results = await this.graph.installAppForUsers(userIds.map((userId) => ({ userId, teamsAppId: this.teamsAppCatalogId })));
+    return userIds.map((userId, i) => ({ userId, ok: results[i]?.ok === true }));
+  }
+}
+
+/** What the tab calls; each function checks the caller's roles on the server where it matters. */
+export interface AupUseCases {
+  getAupCoverageSummary(schoolId: string): ReturnType<typeof getAupCoverageSummary>;
+  getAupCoverage(principal: Principal): ReturnType<typeof getAupCoverage>;
+  recordPaperAcknowledgements(principal: Principal, csv: string): ReturnType<typeof recordPaperAcknowledgements>;
+  startAupCampaign(principal: Principal, documentId: string, audience: string): ReturnType<typeof startAupCampaign>;
+  listPupilsWithoutAup(): ReturnType<typeof listPupilsWithoutAup>;
+  sendAupReminders(): ReturnType<typeof sendAupReminders>;
+}
+
+export interface AupFeature extends AppFeature {
+  aup: AupUseCases;
+}
+
+export interface AupFeatureOptions {
+  /**
+   * The app's id in the tenant's Teams app catalog. With it (and Graph live), a campaign installs the app
+   * for people the bot cannot reach yet; without it they stay pending and are reported.
+   */
+  teamsAppCatalogId?: string;
+  /** How often the reminder job runs. Default hourly. */
+  reminderJobEveryMs?: number;
+}
+
+/** AUP acknowledgements: `/aup`, the card verbs, campaigns with reminders, coverage and paper forms. */
+export function createAupFeature(options: AupFeatureOptions = {}): FeatureFactory {
+  return (context): AupFeature => {
+    const folder = new AupDocumentFolder(context.config.aup.documentsDir);
+    folder.checkAtStartup();
+    const deps: AupCampaignDependencies = {
+      schoolId: context.config.school.id,
+      documents: folder,
+      store: new AupStore(context.tables),
+      audit: context.audit,
+      roles: context.roles,
+      clock: context.clock,
+      logger: context.logger,
+      conversations: context.conversations,
+      sender: new AdapterAupCardSender(context.adapter, context.config.bot.appId),
+      installer: (() => {
+        const catalogId = options.teamsAppCatalogId ?? context.config.aup.teamsAppCatalogId;
+        return context.graph && catalogId ? new GraphAupAppInstaller(context.graph, catalogId) : undefined;
+      })(),
+      reminderDays: context.config.aup.reminderDays,
+    };
+    const aup: AupUseCases = {
+      getAupCoverageSummary: (schoolId) => getAupCoverageSummary(deps, schoolId),
+      getAupCoverage: (principal) => getAupCoverage(deps, principal),
+      recordPaperAcknowledgements: (principal, csv) => recordPaperAcknowledgements(deps, principal, csv),
+      startAupCampaign: (principal, documentId, audience) => startAupCampaign(deps, { principal, documentId, audience, correlationId: `tab-${Date.now()}` }),
+      listPupilsWithoutAup: () => listPupilsWithoutAup({ ...deps, accessGate: context.config.aup.accessGate }),
+      sendAupReminders: () => sendAupReminders(deps),
+    };
+    return {
+      name: 'aup',
+      bot: createAupBotFeature(deps),
+      jobs: [{ name: 'aup-reminders', everyMs: options.reminderJobEveryMs ?? 60 * 60_000, run: async () => void (await sendAupReminders(deps)) }],
+      aup,
+    };
+  };
+}

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import type { CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
+import type { Logger } from '../app/logger';
+import { StorageUnavailableError } from '../records/tables';
+import type { AupDocument } from '../school/aup-documents';
+import type { Principal } from '../school/roles';
+import { acknowledgeAup, getAupStatus, getAupStatusFor } from '../usecases/acknowledge-aup';
+import { startAupCampaign, type AupCampaignDependencies, type AupCardSender } from '../usecases/aup-campaigns';
+import { getAupCoverage } from '../usecases/aup-coverage';
+import { buildAupAllDoneCard, buildAupCard } from './aup-cards';
+import { cardResponse, messageResponse, type BotFeature } from './bot-feature';
+import { toAttachment } from './cards/cards';
+
+const TRY_AGAIN = 'Sorry, I could not reach the school\'s records just now, so nothing was saved. Please press the button again in a minute.';
+const USAGE = [
+  'AUP commands:',
+  '- **/aup**: show the acceptable use policies you still need to acknowledge',
+  '- **/aup campaign <document> <role>**: ask everyone in a role to acknowledge a document (coordinator, DSL, headteacher), e.g. `/aup campaign staff-aup staff`',
+  '- **/aup coverage**: who has acknowledged each document (coordinator, DSL, headteacher)',
+].join('\n\n');
+
+/** Sends AUP cards proactively through the adapter, into the person's stored 1:1 conversation. */
+export class AdapterAupCardSender implements AupCardSender {
+  constructor(
+    private readonly adapter: CloudAdapter,
+    private readonly appId: string,
+  ) {}
+
+  async sendAupCard(reference: Partial<ConversationReference>, document: AupDocument, options: { reminder: boolean }): Promise<void> {
+    const note = options.reminder
+      ? 'Reminder: please read and acknowledge this policy.'
+      : 'The school asks everyone in your role to read and acknowledge this policy.';
+    const card = buildAupCard({ document, note, userId: reference.user?.id });
+    await this.adapter.continueConversationAsync(this.appId, reference, async (context) => {
+      await context.sendActivity({ attachments: [toAttachment(card)] });
+    });
+  }
+}
+
+/** `/aup` and its card verbs. Handlers identify nothing themselves: the bot core passes the server-side principal. */
+export function createAupBotFeature(deps: AupCampaignDependencies & { logger: Logger }): BotFeature {
+  const userId = (context: TurnContext): string | undefined => context.activity.from?.id;
+
+  async function showOwed(context: TurnContext, principal: Principal): Promise<void> {
+    const statuses = await getAupStatus(deps, principal);
+    if (statuses.length === 0) {
+      await context.sendActivity('There is no acceptable use policy for you to acknowledge here. If you think there should be, ask the e-safety coordinator.');
+      return;
+    }
+    const owed = statuses.filter((s) => !s.acknowledgement);
+    if (owed.length === 0) {
+      await context.sendActivity({ attachments: [toAttachment(buildAupAllDoneCard(statuses.map((s) => ({ document: s.document, acknowledgement: s.acknowledgement! }))))] });
+      return;
+    }
+    await context.sendActivity({ attachments: owed.map((s) => toAttachment(buildAupCard({ document: s.document, userId: userId(context) }))) });
+  }
+
+  async function campaign(context: TurnContext, principal: Principal, words: string[]): Promise<void> {
+    const [documentId = '', audience = ''] = words;
+    const outcome = await startAupCampaign(deps, { principal, documentId: documentId.toLowerCase(), audience, correlationId: context.activity.id ?? randomUUID() });
+    switch (outcome.kind) {
+      case 'forbidden':
+        await context.sendActivity('Only the e-safety coordinator, the DSL and the headteacher can start AUP campaigns.');
+        return;
+      case 'unknown-document':
+        await context.sendActivity(`Tell me which document: ${outcome.documentIds.join(', ')}. For example \`/aup campaign staff-aup staff\`.`);
+        return;
+      case 'bad-audience':
+        await context.sendActivity(
+          outcome.allowed.length === 0
+            ? `${outcome.document.title} is signed on paper; record the forms from the tab instead.`
+            : `Tell me who to ask for ${outcome.document.id}: ${outcome.allowed.join(', ')}.`,
+        );
+        return;
+      case 'started': {
+        const lines = [
+          `${outcome.created ? 'Started' : 'Continued'} the campaign for **${outcome.campaign.documentId} v${outcome.campaign.version}** (${outcome.campaign.audience}).`,
+          `- ${outcome.asked} people in the group, ${outcome.alreadyAcknowledged} already acknowledged.`,
+          `- Sent the card to ${outcome.sent} now.`,
+          outcome.pendingIds.length > 0
+            ? `- ${outcome.pendingIds.length} cannot be reached by the bot yet${outcome.installRequested > 0 ? ` (the app is being installed for ${outcome.installRequested})` : ''}; they get the card as soon as they can be reached: ${outcome.pendingIds.join(', ')}`
+            : '- Everyone could be reached.',
+          `- People who still owe it are reminded every ${deps.reminderDays} days.`,
+        ];
+        await context.sendActivity(lines.join('\n'));
+        return;
+      }
+    }
+  }
+
+  async function coverage(context: TurnContext, principal: Principal): Promise<void> {
+    const outcome = await getAupCoverage(deps, principal, context.activity.id);
+    if (outcome.kind === 'forbidden') {
+      await context.sendActivity('Only the e-safety coordinator, the DSL and the headteacher can see AUP coverage.');
+      return;
+    }
+    const lines = ['**AUP coverage** (current versions)'];
+    for (const row of outcome.rows) {
+      lines.push(`**${row.title} v${row.version}, ${row.group}**: ${row.acknowledged} of ${row.members} (${row.percent}%)`);
+      if (row.acknowledgedPeople.length > 0) lines.push(`- Acknowledged: ${row.acknowledgedPeople.map((p) => p.name).join(', ')}`);
+      if (row.outstandingIds.length > 0) lines.push(`- Outstanding (object ids): ${row.outstandingIds.join(', ')}`);
+    }
+    for (const paper of outcome.paper) lines.push(`**${paper.title} v${paper.version}** (paper): ${paper.recorded} forms recorded`);
+    await context.sendActivity(lines.join('\n\n'));
+  }
+
+  return {
+    commands: [
+      {
+        name: 'aup',
+        help: 'read and acknowledge the acceptable use policies you owe (coordinators: `/aup campaign`, `/aup coverage`)',
+        async handle(context, principal, args) {
+          const words = args.split(/\s+/).filter(Boolean);
+          const sub = (words[0] ?? '').toLowerCase();
+          if (sub === '') return showOwed(context, principal);
+          if (sub === 'campaign') return campaign(context, principal, words.slice(1));
+          if (sub === 'coverage') return coverage(context, principal);
+          await context.sendActivity(USAGE);
+        },
+      },
+    ],
+    cardVerbs: [
+      {
+        verb: 'acknowledgeAup',
+        async handle(context, principal, data) {
+          const correlationId = context.activity.id ?? randomUUID();
+          try {
+            const outcome = await acknowledgeAup(deps, {
+              principal,
+              name: context.activity.from?.name ?? '',
+              documentId: String(data.documentId ?? ''),
+              version: data.version,
+              parentName: data.parentName,
+              discussed: data.discussed,
+              correlationId,
+            });
+            switch (outcome.kind) {
+              case 'not-yours':
+                return messageResponse('This policy is not one you are asked to acknowledge. Send /aup to see yours.');
+              case 'stale':
+                return cardResponse(
+                  buildAupCard({
+                    document: outcome.document,
+                    acknowledgement: outcome.acknowledgement,
+                    userId: userId(context),
+                    banner: outcome.acknowledgement
+                      ? ''
+                      : `This policy has changed since this card was sent. This is version ${outcome.document.version}: please read it and acknowledge it again.`,
+                  }),
+                );
+              case 'needs-parent':
+                return cardResponse(
+                  buildAupCard({
+                    document: outcome.document,
+                    userId: userId(context),
+                    parentName: typeof data.parentName === 'string' ? data.parentName : '',
+                    errors: outcome.problems,
+                    banner: 'Not saved yet: please fill in the parent or carer part.',
+                  }),
+                );
+              case 'acknowledged':
+                return cardResponse(buildAupCard({ document: outcome.document, acknowledgement: outcome.acknowledgement, userId: userId(context) }));
+            }
+          } catch (error) {
+            deps.logger.error('aup.acknowledge.failed', { correlationId, errorName: (error as Error).name });
+            return messageResponse(error instanceof StorageUnavailableError ? TRY_AGAIN : `${TRY_AGAIN} (Reference for IT: ${correlationId})`);
+          }
+        },
+      },
+      {
+        verb: 'refreshAup',
+        async handle(context, principal, data) {
+          try {
+            const status = await getAupStatusFor(deps, principal, String(data.documentId ?? ''));
+            if (!status) return messageResponse('This policy is not one you are asked to acknowledge. Send /aup to see yours.');
+            return cardResponse(buildAupCard({ document: status.document, acknowledgement: status.acknowledgement, userId: userId(context) }));
+          } catch (error) {
+            deps.logger.error('aup.refresh.failed', { correlationId: context.activity.id, errorName: (error as Error).name });
+            return messageResponse(TRY_AGAIN);
+          }
+        },
+      },
+    ],
+  };
+}
+
