@@ -17,6 +17,10 @@ export const TABLE_NAMES = {
   roleCache: 'rolecache',
   pupilRegister: 'pupilregister',
   provisioningRuns: 'provisioningruns',
+  compliance: 'compliance',
+  aupAcknowledgements: 'aupacknowledgements',
+  aupCampaigns: 'aupcampaigns',
+  incidentAggregates: 'incidentaggregates',
 } as const;
 
 const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
