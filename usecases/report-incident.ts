@@ -131,7 +131,7 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
       return await recordedOutcome(deps, principal, result.existingReference, true, correlationId);
     }
     await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'succeeded', correlationId });
-    return outcomeFor(deps.matrix, { ...record, etag: '' }, false);
+    return outcomeFor(deps.matrix, { ...record, etag: '' }, false, alerts);
   } catch (error) {
     if (error instanceof StorageUnavailableError) return { kind: 'storage-unavailable' };
     throw error;
@@ -164,17 +164,18 @@ async function recordedOutcome(
     outcome: 'succeeded',
     correlationId,
   });
-  return outcomeFor(deps.matrix, incident, duplicate);
+  return outcomeFor(deps.matrix, incident, duplicate, await deps.incidents.listAlertsForIncident(deps.schoolId, reference));
 }
 
-function outcomeFor(matrix: ResponseMatrix, incident: StoredIncident, duplicate: boolean): RecordedIncident {
+/** `alerts` are the ones actually queued, so the card names only roles someone holds, never the reporter's own. */
+function outcomeFor(matrix: ResponseMatrix, incident: StoredIncident, duplicate: boolean, alerts: readonly Pick<NewAlert, 'role'>[]): RecordedIncident {
   return {
     kind: 'recorded',
     duplicate,
     incident,
     suggestedActions: suggestActions(matrix, incident.type, incident.subject),
     illegalGuidance: incident.type === 'illegal-content' ? ILLEGAL_CONTENT_GUIDANCE : [],
-    alertedRoles: rolesToAlert({ type: incident.type, childProtection: incident.childProtection, involved: incident.involved }),
+    alertedRoles: [...new Set(alerts.map((a) => a.role))],
   };
 }
 

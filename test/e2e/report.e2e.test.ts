@@ -132,6 +132,13 @@ describe('/report over the Bot Framework protocol', () => {
     expect(after[0]!.status).toBe('delivered');
   });
 
+  it('when the DSL reports a child-protection concern, the card names only the people actually alerted, not the reporter', async () => {
+    const { submissionId } = await openReportCard(dsl);
+    const body = await submit(dsl, { ...validForm, childProtection: 'true', submissionId });
+    const facts = ((body.value as { body: { type: string; facts?: { title: string; value: string }[] }[] }).body.find((b) => b.type === 'FactSet')!).facts!;
+    expect(facts.find((f) => f.title === 'Alerted')?.value).toBe('the e-safety coordinator');
+  });
+
   it('when a governor tries to submit a report card, refuses on the server', async () => {
     const body = await submit(governor, { ...validForm, submissionId: 'ffffffff-0000-4000-8000-000000000000' });
     expect(body.type).toBe('application/vnd.microsoft.activity.message');
