@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'tab/public/vendor/**', '.azurite/**', '.local/**', 'build/**', 'coverage/**', 'test-results/**'] },
@@ -23,7 +24,12 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
+    files: ['tab/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, microsoftTeams: 'readonly' } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: ['tab/public/**'],
     languageOptions: { globals: { module: 'writable', require: 'readonly', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
   },
 );

@@ -10,6 +10,7 @@ import { GraphGroupMembersReader } from '../identity/graph-role-groups';
 import type { GraphGateway } from '../graph/graph-gateway';
 import { RoleCacheStore } from '../records/role-cache-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
+import { IncidentAggregateStore } from '../records/incident-aggregate-store';
 import { connectGraph } from './graph-connection';
 import type { AppFeature, FeatureContext, FeatureFactory } from './feature';
 import { FEATURES } from './features';
@@ -99,6 +100,7 @@ export function composeServices(config: AppConfig, logger: Logger, overrides: Co
     pupils: overrides.pupils ?? new PupilRegisterStore(tables),
     matrix: loadResponseMatrix(config),
     clock,
+    aggregates: new IncidentAggregateStore(tables),
   };
   const alerts: AlertDeliveryDependencies = {
     schoolId,

@@ -20,7 +20,9 @@ export const TABLE_NAMES = {
   compliance: 'compliance',
   aupAcknowledgements: 'aupacknowledgements',
   aupCampaigns: 'aupcampaigns',
+  aupAccessHolds: 'aupaccessholds',
   incidentAggregates: 'incidentaggregates',
+  schoolAudits: 'schoolaudits',
 } as const;
 
 const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };

@@ -3,6 +3,7 @@ import type { CounterStore } from '../records/counter-store';
 import type { IncidentRecord, IncidentStore, NewAlert, StoredIncident } from '../records/incident-store';
 import { StorageUnavailableError } from '../records/tables';
 import type { RoleDirectory } from '../identity/role-directory';
+import { recordIncidentInAggregates, type AggregateWriter } from './summarise-incidents';
 import { fourCOf } from '../school/incident-types';
 import { formatIncidentReference, incidentCounterName } from '../school/incident-references';
 import { audienceOf, isChildProtection, matrixSubjectOf, rolesToAlert } from '../school/incident-routing';
@@ -31,6 +32,8 @@ export interface ReportIncidentDependencies {
   pupils: PupilPicker;
   matrix: ResponseMatrix;
   clock: () => Date;
+  /** Monthly counters behind the governors' summary. */
+  aggregates: AggregateWriter;
 }
 
 export interface RecordedIncident {
@@ -131,6 +134,11 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
       return await recordedOutcome(deps, principal, result.existingReference, true, correlationId);
     }
     await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'succeeded', correlationId });
+    try {
+      await recordIncidentInAggregates(deps.aggregates, record);
+    } catch {
+      // The concern is stored; rebuildIncidentAggregates repairs the governors' counts from the records.
+    }
     return outcomeFor(deps.matrix, { ...record, etag: '' }, false, alerts);
   } catch (error) {
     if (error instanceof StorageUnavailableError) return { kind: 'storage-unavailable' };

@@ -89,11 +89,11 @@ describe('the manifest template', () => {
     }
   });
 
-  it('declares a personal bot with report, myreports and help, and a "Report this message" action', () => {
+  it('declares a personal bot with report, myreports, aup, meeting and help, and a "Report this message" action', () => {
     const manifest = fillManifest(readTemplate(), SAMPLE_VALUES);
     const [bot] = manifest.bots;
     expect(bot).toMatchObject({ botId: SAMPLE_VALUES.BOT_ID, scopes: ['personal'], supportsFiles: false, isNotificationOnly: false });
-    expect(bot.commandLists[0].commands.map((c: { title: string }) => c.title)).toEqual(['report', 'myreports', 'help']);
+    expect(bot.commandLists[0].commands.map((c: { title: string }) => c.title)).toEqual(['report', 'myreports', 'aup', 'meeting', 'help']);
     expect(manifest.composeExtensions[0]).toMatchObject({
       botId: SAMPLE_VALUES.BOT_ID,
       commands: [{ id: 'reportMessage', type: 'action', title: 'Report this message', fetchTask: true, context: ['message'] }],

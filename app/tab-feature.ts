@@ -1,0 +1,68 @@
+import type { FeatureFactory } from './feature';
+import { loadResponseMatrix } from './compose';
+import { IncidentAggregateStore } from '../records/incident-aggregate-store';
+import { ComplianceStore } from '../records/compliance-store';
+import { SchoolAuditStore } from '../records/school-audit-store';
+import { registerTabRoutes } from '../tab/server/tab-routes';
+import { TabTokenValidator } from '../tab/server/tab-tokens';
+import { getLatestComplianceSummary } from '../usecases/enforce-pupil-policies';
+import { getGovernanceFigures } from '../usecases/school-audit';
+import { getAupCoverageSummary } from '../usecases/aup-coverage';
+import { AupStore } from '../records/aup-store';
+import { AupDocumentFolder } from './aup-feature';
+import type { SummaryProviders } from '../usecases/summarise-incidents';
+
+/**
+ * The Teams tab: the governors' summary, the triage view and their JSON API, behind Teams SSO.
+ * Other features' figures (AUP coverage, pupil-policy compliance, the annual audit) plug in as optional
+ * providers; the summary says "not available yet" for any that is missing.
+ */
+export function createTabFeature(providers: SummaryProviders = {}): FeatureFactory {
+  return (context) => {
+    const schoolId = context.config.school.id;
+    const aggregates = new IncidentAggregateStore(context.tables);
+    const schoolAudit = { schoolId, store: new SchoolAuditStore(context.tables), audit: context.audit, clock: context.clock };
+    const compliance = new ComplianceStore(context.tables, context.clock);
+    const allProviders: SummaryProviders = {
+      governance: () => getGovernanceFigures(schoolAudit),
+      compliance: (id) => getLatestComplianceSummary(id, { compliance }),
+      aupCoverage: (id) =>
+        getAupCoverageSummary(
+          {
+            schoolId,
+            documents: new AupDocumentFolder(context.config.aup.documentsDir),
+            store: new AupStore(context.tables),
+            audit: context.audit,
+            roles: context.roles,
+            clock: context.clock,
+            logger: context.logger,
+          },
+          id,
+        ),
+      ...providers,
+    };
+    const validator = new TabTokenValidator({
+      issuer: context.config.tab.authIssuer,
+      jwksUri: context.config.tab.authJwksUri,
+      audience: context.config.tab.authAudience,
+      tenantId: context.config.bot.tenantId || context.config.graph.tenantId,
+      localIdentitySecret: context.config.tab.localIdentitySecret,
+    });
+    return {
+      name: 'tab',
+      routes: (server) =>
+        registerTabRoutes(server, {
+          schoolId,
+          validator,
+          roles: context.roles,
+          audit: context.audit,
+          logger: context.logger,
+          clock: context.clock,
+          localIdentitySecret: context.config.tab.localIdentitySecret,
+          summary: { schoolId, aggregates, audit: context.audit, clock: context.clock, providers: allProviders },
+          schoolAudit,
+          triage: { schoolId, incidents: context.incidents, aggregates, audit: context.audit, matrix: loadResponseMatrix(context.config), clock: context.clock },
+        }),
+    };
+  };
+}

@@ -1,0 +1,60 @@
+/* The annual e-safety audit checklist and the filtering and monitoring review for this academic year. */
+(function () {
+  'use strict';
+  var T = window.EsafetyTab;
+  var el = T.el;
+
+  function questionRows(kind, questions, answers) {
+    return questions.map(function (q) {
+      var a = answers.find(function (x) { return x.questionId === q.id; }) || {};
+      var answer = el('select', { name: kind + '|' + q.id + '|answer', 'aria-label': q.text }, [el('option', { value: '', text: '–' }), el('option', { value: 'yes', text: 'Yes' }), el('option', { value: 'no', text: 'No' })]);
+      answer.value = a.answer || '';
+      var date = el('input', { type: 'date', name: kind + '|' + q.id + '|answeredOn', 'aria-label': 'Date' });
+      date.value = a.answeredOn || '';
+      var role = el('input', { name: kind + '|' + q.id + '|role', placeholder: 'Role', 'aria-label': 'Role that answered', size: '16' });
+      role.value = a.role || '';
+      var comment = el('input', { name: kind + '|' + q.id + '|comment', placeholder: 'Comment', 'aria-label': 'Comment' });
+      comment.value = a.comment || '';
+      return el('tr', {}, [el('th', { scope: 'row', text: q.text }), el('td', {}, [answer]), el('td', {}, [date]), el('td', {}, [role]), el('td', {}, [comment])]);
+    });
+  }
+
+  function render(data) {
+    var form = document.getElementById('school-audit-form');
+    var y = data.year;
+    form.innerHTML = '';
+    form.appendChild(el('p', { class: 'muted', text: 'Academic year ' + y.academicYear + '/' + String((y.academicYear + 1) % 100).padStart(2, '0') + '. Name roles, not people.' }));
+    [['annualAudit', 'Annual e-safety audit'], ['filteringReview', 'Filtering and monitoring review']].forEach(function (k) {
+      form.appendChild(el('h3', { text: k[1] }));
+      form.appendChild(el('table', {}, [el('thead', {}, [el('tr', {}, ['Question', 'Answer', 'Date', 'Role', 'Comment'].map(function (h) { return el('th', { text: h }); }))]), el('tbody', {}, questionRows(k[0], data.questions[k[0]], y[k[0]]))]));
+    });
+    var due = el('input', { type: 'date', name: 'policyReviewDue' }); due.value = y.policyReviewDue || '';
+    var lead = el('input', { name: 'lead', placeholder: 'e.g. E-safety coordinator' }); lead.value = y.lead || '';
+    var gov = el('input', { name: 'governor', placeholder: 'e.g. Safeguarding governor' }); gov.value = y.governor || '';
+    form.appendChild(el('div', { class: 'filters' }, [el('label', {}, ['Policy review due ', due]), el('label', {}, ['Lead (role) ', lead]), el('label', {}, ['Governor (role) ', gov])]));
+    form.appendChild(el('p', { class: 'problems', role: 'alert' }));
+    form.appendChild(el('button', { type: 'submit', text: 'Save audit' }));
+    form.onsubmit = function (e) {
+      e.preventDefault();
+      var body = { policyReviewDue: due.value, lead: lead.value, governor: gov.value, annualAudit: [], filteringReview: [] };
+      var rows = {};
+      new FormData(form).forEach(function (v, k) {
+        var parts = k.split('|');
+        if (parts.length !== 3) return;
+        var key = parts[0] + '|' + parts[1];
+        rows[key] = rows[key] || { kind: parts[0], questionId: parts[1] };
+        rows[key][parts[2]] = v;
+      });
+      Object.keys(rows).forEach(function (k) { var r = rows[k]; if (r.answer) body[r.kind].push({ questionId: r.questionId, answer: r.answer, answeredOn: r.answeredOn, role: r.role, comment: r.comment }); });
+      T.api('/api/school-audit', { method: 'PUT', body: body, etag: data.etag || undefined }).then(function (r) {
+        if (r.ok) { T.setStatus('Audit saved.', 'info'); render(r.body); return; }
+        form.querySelector('.problems').textContent = (r.body.error || 'Not saved.') + (r.body.problems ? ' ' + r.body.problems.join(' ') : '');
+      });
+    };
+    document.getElementById('school-audit').hidden = false;
+  }
+
+  document.addEventListener('esafety-signed-in', function () {
+    T.api('/api/school-audit').then(function (r) { if (r.ok) render(r.body); });
+  });
+})();

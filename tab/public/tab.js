@@ -1,0 +1,131 @@
+/* Shared by the tab pages: Teams SSO (or the local stand-in identity), theme, and calls to /api/*. Plain JS, no bundler. */
+(function () {
+  'use strict';
+  var TEAMS_TIMEOUT_MS = 2500;
+  var DEV_TOKEN_KEY = 'esafety-dev-token';
+  var token = null;
+  var mode = null;
+
+  function $(id) { return document.getElementById(id); }
+
+  function setStatus(message, kind) {
+    var el = $('status');
+    if (!el) return;
+    el.textContent = message || '';
+    el.className = 'status' + (kind ? ' status-' + kind : '');
+    el.hidden = !message;
+  }
+
+  function applyTheme(theme) {
+    document.body.classList.remove('theme-default', 'theme-dark', 'theme-contrast');
+    document.body.classList.add('theme-' + (theme === 'dark' || theme === 'contrast' ? theme : 'default'));
+  }
+
+  /** In a plain browser app.initialize rejects at once; in a silent iframe it never settles, hence the timeout. */
+  function initialiseTeams() {
+    if (!window.microsoftTeams) return Promise.resolve(false);
+    var timer;
+    var timeout = new Promise(function (resolve) { timer = setTimeout(function () { resolve(false); }, TEAMS_TIMEOUT_MS); });
+    var init = window.microsoftTeams.app.initialize().then(function () { return true; }, function () { return false; });
+    return Promise.race([init, timeout]).then(function (ok) { clearTimeout(timer); return ok; });
+  }
+
+  function devPicker(people, chosenId) {
+    var box = $('dev-identity');
+    if (!box) return;
+    box.hidden = false;
+    var select = document.createElement('select');
+    select.id = 'dev-as';
+    select.setAttribute('aria-label', 'Open the page as');
+    var none = document.createElement('option');
+    none.value = '';
+    none.textContent = 'Choose a role…';
+    select.appendChild(none);
+    people.forEach(function (p) {
+      var o = document.createElement('option');
+      o.value = p.objectId;
+      o.textContent = p.role + ' (' + p.objectId.slice(-4) + ')';
+      if (p.objectId === chosenId) o.selected = true;
+      select.appendChild(o);
+    });
+    select.addEventListener('change', function () {
+      if (!select.value) return;
+      var url = new URL(window.location.href);
+      url.searchParams.set('as', select.value);
+      window.location.href = url.toString();
+    });
+    var label = document.createElement('label');
+    label.textContent = 'Local development: open as ';
+    label.appendChild(select);
+    box.innerHTML = '';
+    box.appendChild(label);
+  }
+
+  function localIdentity() {
+    return fetch('/tab/dev-roles').then(function (r) {
+      if (!r.ok) return null;
+      return r.json().then(function (body) {
+        var as = new URL(window.location.href).searchParams.get('as');
+        devPicker(body.people, as);
+        if (!as) { sessionStorage.removeItem(DEV_TOKEN_KEY); return 'choose'; }
+        return fetch('/tab/dev-login?as=' + encodeURIComponent(as)).then(function (res) {
+          if (!res.ok) return null;
+          return res.json().then(function (b) { return b.token; });
+        });
+      });
+    }, function () { return null; });
+  }
+
+  /** Resolves to true when signed in; otherwise shows why and resolves to false. */
+  function signIn() {
+    applyTheme('default');
+    setStatus('Signing in…');
+    return initialiseTeams().then(function (inTeams) {
+      if (inTeams) {
+        mode = 'teams';
+        var teams = window.microsoftTeams;
+        teams.app.getContext().then(function (ctx) { applyTheme(ctx && ctx.app && ctx.app.theme); }, function () {});
+        teams.app.registerOnThemeChangeHandler(applyTheme);
+        return teams.authentication.getAuthToken().then(function (t) { token = t; setStatus(''); signedIn(); return true; }, function () {
+          setStatus('Teams could not sign you in to this tab. Close and reopen it; if this persists, ask the IT coordinator to check the app registration.', 'error');
+          return false;
+        });
+      }
+      return localIdentity().then(function (result) {
+        if (result === 'choose') { mode = 'local'; setStatus('Outside Teams (local development). Choose a role above to open the page as that person.', 'info'); return false; }
+        if (typeof result === 'string') { mode = 'local'; token = result; setStatus(''); signedIn(); return true; }
+        mode = 'outside';
+        document.body.classList.add('outside-teams');
+        setStatus('This page only works inside Microsoft Teams. Open the E-Safety app in Teams and choose this tab.', 'error');
+        return false;
+      });
+    });
+  }
+
+  /** Lets other scripts on the page start once a token is in hand. */
+  function signedIn() {
+    setTimeout(function () { document.dispatchEvent(new Event('esafety-signed-in')); }, 0);
+  }
+
+  function api(path, options) {
+    options = options || {};
+    var headers = { authorization: 'Bearer ' + token };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.etag) headers['if-match'] = options.etag;
+    return fetch(path, { method: options.method || 'GET', headers: headers, body: options.body !== undefined ? JSON.stringify(options.body) : undefined }).then(function (res) {
+      return res.json().then(function (body) { return { status: res.status, ok: res.ok, body: body }; }, function () { return { status: res.status, ok: res.ok, body: {} }; });
+    });
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') node.textContent = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+    return node;
+  }
+
+  window.EsafetyTab = { signIn: signIn, api: api, setStatus: setStatus, el: el, mode: function () { return mode; } };
+})();

@@ -1,0 +1,81 @@
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+
+/** Issuer and audience of the stand-in identity used outside Teams in local development. */
+export const LOCAL_ISSUER = 'urn:esafety:local-identity';
+export const LOCAL_AUDIENCE = 'urn:esafety:tab';
+const LOCAL_TOKEN_SECONDS = 15 * 60;
+
+export interface TabTokenOptions {
+  issuer: string;
+  jwksUri: string;
+  audience: string;
+  /** The school's tenant: a token from any other tenant is refused. */
+  tenantId: string;
+  /** When set, HS256 tokens signed with it (from /tab/dev-login) are accepted too. */
+  localIdentitySecret: string | undefined;
+}
+
+export type TokenCheck = { ok: true; objectId: string } | { ok: false; reason: string };
+
+/**
+ * Checks a Teams SSO token: signature against the tenant's published keys, issuer, audience, expiry and
+ * tenant; the caller is the `oid` claim. Roles are never read from the token.
+ */
+export class TabTokenValidator {
+  private readonly keys: JWTVerifyGetKey | undefined;
+  private readonly localKey: Uint8Array | undefined;
+
+  constructor(private readonly options: TabTokenOptions) {
+    this.keys = options.jwksUri ? createRemoteJWKSet(new URL(options.jwksUri), { cooldownDuration: 30_000, timeoutDuration: 5_000 }) : undefined;
+    this.localKey = options.localIdentitySecret ? new TextEncoder().encode(options.localIdentitySecret) : undefined;
+  }
+
+  async validate(token: string): Promise<TokenCheck> {
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      return { ok: false, reason: 'malformed' };
+    }
+    try {
+      if (alg === 'HS256') {
+        if (!this.localKey) return { ok: false, reason: 'local-identity-disabled' };
+        const { payload } = await jwtVerify(token, this.localKey, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'oid'] });
+        return typeof payload.oid === 'string' ? { ok: true, objectId: payload.oid } : { ok: false, reason: 'no-oid' };
+      }
+      if (!this.keys || !this.options.issuer || !this.options.audience || !this.options.tenantId) return { ok: false, reason: 'sso-not-configured' };
+      const { payload } = await jwtVerify(token, this.keys, {
+        issuer: this.options.issuer,
+        audience: acceptedAudiences(this.options.audience),
+        algorithms: ['RS256'],
+        requiredClaims: ['exp', 'oid', 'tid'],
+        clockTolerance: 60,
+      });
+      if (payload.tid !== this.options.tenantId) return { ok: false, reason: 'wrong-tenant' };
+      return typeof payload.oid === 'string' ? { ok: true, objectId: payload.oid } : { ok: false, reason: 'no-oid' };
+    } catch (error) {
+      return { ok: false, reason: (error as { code?: string }).code ?? 'invalid' };
+    }
+  }
+}
+
+/** A short-lived stand-in identity for local development; only issued when the secret is set. */
+export async function issueLocalIdentity(secret: string, objectId: string, now: Date): Promise<string> {
+  const iat = Math.floor(now.getTime() / 1000);
+  return new SignJWT({ oid: objectId, tid: 'local' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(LOCAL_ISSUER)
+    .setAudience(LOCAL_AUDIENCE)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + LOCAL_TOKEN_SECONDS)
+    .sign(new TextEncoder().encode(secret));
+}
+
+/**
+ * Entra v2 access tokens carry the app id (a GUID) as `aud`; v1 tokens carry the Application ID URI.
+ * Accept both forms of the one configured audience, and nothing else.
+ */
+export function acceptedAudiences(audience: string): string[] {
+  const appId = /^api:\/\/[^/]+\/([0-9a-f-]{36})$/i.exec(audience)?.[1];
+  return appId ? [audience, appId] : [audience];
+}

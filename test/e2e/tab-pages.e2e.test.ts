@@ -1,0 +1,86 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { IncidentStore } from '../../records/incident-store';
+import { seedIncident } from '../support/tab-auth';
+import { newUser } from '../support/teams-activities';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const governor = newUser('Governor');
+const coordinator = newUser('Coordinator');
+
+describe('tab pages in headless Chromium (local identity)', () => {
+  let app: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
+    mkdirSync('test-results', { recursive: true });
+    app = await startTestApp({
+      roles: { staff: [coordinator], coordinator: [coordinator], governor: [governor] },
+      env: { SECRET_LOCAL_IDENTITY_KEY: 'test-local-identity-secret-0123456789' },
+      overrides: { clock: () => new Date('2026-11-23T09:00:00Z') },
+    });
+    const deps = { incidents: new IncidentStore(app.services.tables), tables: app.services.tables };
+    const types = ['cyberbullying', 'cyberbullying', 'cyberbullying', 'inappropriate-website', 'inappropriate-website', 'inappropriate-website', 'misinformation'] as const;
+    for (const [i, type] of types.entries()) {
+      await seedIncident(deps, app.schoolId, { reference: `ES-2026-03${String(i).padStart(2, '0')}`, type, yearGroups: [i % 2 ? 'Year 3' : 'Year 5'], createdAt: `2026-${i < 4 ? '10' : '03'}-1${i}T09:00:00.000Z` });
+    }
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('says so clearly outside Teams without a local identity', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/summary.html`);
+    await page.waitForSelector('#dev-as', { timeout: 10_000 });
+    await expect(page.locator('#status').textContent()).resolves.toMatch(/Outside Teams/);
+    await page.close();
+  });
+
+  it('renders the summary with charts and tables for a governor', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1800 } });
+    await page.goto(`${app.url}/tab/summary.html?as=${governor.aadObjectId}`);
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    expect(await page.locator('svg.chart').count()).toBeGreaterThanOrEqual(5);
+    expect(await page.locator('section.panel table').count()).toBeGreaterThanOrEqual(6);
+    const text = await page.locator('main').innerText();
+    expect(text).toContain('fewer than 3');
+    expect(text).not.toMatch(/ES-\d{4}-\d{4}/);
+    await page.screenshot({ path: 'test-results/tab-summary.png', fullPage: true });
+    await page.evaluate("document.body.className = 'theme-dark'");
+    await page.screenshot({ path: 'test-results/tab-summary-dark.png' });
+    await page.emulateMedia({ media: 'print' });
+    await page.screenshot({ path: 'test-results/tab-summary-print.png', fullPage: true });
+    await page.close();
+  }, 30_000);
+
+  it('lets the coordinator close an incident from the triage view', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    await page.goto(`${app.url}/tab/incidents.html?as=${coordinator.aadObjectId}`);
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    await page.click('a[href="#ES-2026-0300"]');
+    await page.waitForSelector('#close-form');
+    await page.fill('#close-form textarea[name="decision"]', 'No further action');
+    await page.fill('#close-form textarea[name="rationale"]', 'Resolved with the class teacher');
+    await page.fill('#close-form textarea[name="outcome"]', 'Apology given');
+    await page.click('#close-form button[type="submit"]');
+    await page.locator('#detail-status', { hasText: 'closed' }).waitFor({ timeout: 10_000 });
+    expect(await page.locator('#close-form').count()).toBe(0);
+    await page.locator('#school-audit-form select').first().waitFor();
+    await page.selectOption('#school-audit-form select >> nth=0', 'yes');
+    await page.fill('#school-audit-form input[type="date"] >> nth=0', '2026-11-20');
+    await page.fill('#school-audit-form input[name$="|role"] >> nth=0', 'E-safety coordinator');
+    await page.click('#school-audit-form button[type="submit"]');
+    await page.locator('#status', { hasText: 'Audit saved.' }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: 'test-results/tab-triage-closed.png', fullPage: true });
+    await page.close();
+    const stored = await new IncidentStore(app.services.tables).getIncident(app.schoolId, 'ES-2026-0300');
+    expect(stored?.status).toBe('closed');
+  }, 30_000);
+});

@@ -1,0 +1,163 @@
+import type { AuditStore } from '../records/audit-store';
+import type { IncidentAggregateStore } from '../records/incident-aggregate-store';
+import type { ChronologyEvent, IncidentRecord, IncidentStore } from '../records/incident-store';
+import {
+  addClose,
+  addEscalation,
+  addIncident,
+  daysBetween,
+  emptyMonth,
+  ESCALATION_ACTIONS,
+  monthOf,
+  summariseMonths,
+  summaryMonths,
+  type EscalationKind,
+  type IncidentSummaryFigures,
+  type MonthCounters,
+} from '../school/incident-summary';
+import { hasAnyRole, type Principal, type Role } from '../school/roles';
+
+/** Who may read the governors' summary. */
+export const SUMMARY_ROLES: readonly Role[] = ['governor', 'chair', 'coordinator', 'dsl', 'headteacher'];
+
+/** AUP coverage as the AUP feature reports it (usecases/aup-coverage.ts getAupCoverageSummary). */
+export interface AupCoverageFigures {
+  documents: { title: string; version: number; percent: number; groups: { group: string; percent: number }[] }[];
+}
+
+/** Pupil-policy compliance as the enforcement feature reports it (getLatestComplianceSummary). */
+export interface ComplianceFigures {
+  total: number;
+  compliant: number;
+  compliantShare: number;
+  finishedAt: string;
+}
+
+/** Policy review, annual audit and filtering review, with the named lead and governor (a role title, not a person). */
+export interface GovernanceFigures {
+  policyReviewDue: string | null;
+  annualAudit: { status: 'done' | 'due'; completedOn: string | null };
+  filteringReview: { status: 'done' | 'due'; completedOn: string | null };
+  lead: string | null;
+  governor: string | null;
+}
+
+/** Other features' figures; each is optional until that feature exists, and the summary says "not available yet". */
+export interface SummaryProviders {
+  aupCoverage?: (schoolId: string) => Promise<AupCoverageFigures | undefined>;
+  compliance?: (schoolId: string) => Promise<ComplianceFigures | undefined>;
+  governance?: (schoolId: string) => Promise<GovernanceFigures | undefined>;
+}
+
+type Optional<T> = { available: true; figures: T } | { available: false; message: string };
+
+export interface IncidentSummary extends IncidentSummaryFigures {
+  generatedAt: string;
+  aupCoverage: Optional<{ documents: { title: string; version: number; percent: number }[] }>;
+  compliance: Optional<{ compliantPercent: number; pupils: number | string; checkedOn: string }>;
+  governance: Optional<GovernanceFigures>;
+}
+
+export interface SummaryDependencies {
+  schoolId: string;
+  aggregates: Pick<IncidentAggregateStore, 'listMonths'>;
+  audit: Pick<AuditStore, 'appendAudit'>;
+  clock: () => Date;
+  providers: SummaryProviders;
+}
+
+const NOT_YET = 'not available yet';
+
+/** The governors' summary: aggregates only, from per-month counters (cost grows with months, not incidents). */
+export async function getIncidentSummary(deps: SummaryDependencies, principal: Principal): Promise<{ kind: 'forbidden' } | { kind: 'ok'; summary: IncidentSummary }> {
+  if (!hasAnyRole(principal, ...SUMMARY_ROLES)) {
+    await deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action: 'summary.read', target: 'incident-summary', outcome: 'denied' });
+    return { kind: 'forbidden' };
+  }
+  const now = deps.clock();
+  const months = summaryMonths(now);
+  const [stored, aup, compliance, governance] = await Promise.all([
+    deps.aggregates.listMonths(deps.schoolId, months[0]!, months[months.length - 1]!),
+    optional(deps.providers.aupCoverage, deps.schoolId),
+    optional(deps.providers.compliance, deps.schoolId),
+    optional(deps.providers.governance, deps.schoolId),
+  ]);
+  await deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action: 'summary.read', target: 'incident-summary', outcome: 'succeeded' });
+  return {
+    kind: 'ok',
+    summary: {
+      generatedAt: now.toISOString(),
+      ...summariseMonths(stored, now),
+      // Whitelisted fields only: never a document id, run id or person.
+      aupCoverage: aup ? { available: true, figures: { documents: aup.documents.map((d) => ({ title: d.title, version: d.version, percent: d.percent })) } } : { available: false, message: NOT_YET },
+      compliance: compliance
+        ? { available: true, figures: { compliantPercent: Math.round(compliance.compliantShare * 100), pupils: compliance.total >= 1 && compliance.total <= 2 ? 'fewer than 3' : compliance.total, checkedOn: compliance.finishedAt.slice(0, 10) } }
+        : { available: false, message: NOT_YET },
+      governance: governance ? { available: true, figures: governance } : { available: false, message: NOT_YET },
+    },
+  };
+}
+
+async function optional<T>(provider: ((schoolId: string) => Promise<T | undefined>) | undefined, schoolId: string): Promise<T | undefined> {
+  if (!provider) return undefined;
+  try {
+    return await provider(schoolId);
+  } catch {
+    return undefined;
+  }
+}
+
+export type AggregateWriter = Pick<IncidentAggregateStore, 'updateMonth'>;
+
+/**
+ * Counts a newly recorded incident. Call it once, after `createIncident` returned `created: true`
+ * (not for a duplicate submission). Child-protection incidents count as escalated to the DSL at once,
+ * because the DSL is alerted to them.
+ */
+export async function recordIncidentInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'type' | 'yearGroups' | 'occurredOn' | 'audience'>): Promise<void> {
+  await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => {
+    const added = addIncident(m, incident);
+    return incident.audience === 'child-protection' ? addEscalation(added, 'dsl') : added;
+  });
+}
+
+/** The escalation a new action adds, if it is the first of its kind for the incident (and not already counted for child protection). */
+export function newEscalation(incident: Pick<IncidentRecord, 'audience'>, earlier: readonly ChronologyEvent[], actionId: string): EscalationKind | undefined {
+  const kind = ESCALATION_ACTIONS[actionId];
+  if (!kind) return undefined;
+  if (kind === 'dsl' && incident.audience === 'child-protection') return undefined;
+  if (earlier.some((e) => e.kind === 'action' && ESCALATION_ACTIONS[e.what] === kind)) return undefined;
+  return kind;
+}
+
+export async function recordEscalationInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'occurredOn'>, kind: EscalationKind): Promise<void> {
+  await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => addEscalation(m, kind));
+}
+
+export async function recordCloseInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'occurredOn' | 'createdAt'>, closedAt: string): Promise<void> {
+  await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => addClose(m, daysBetween(incident.createdAt, closedAt)));
+}
+
+/** Rebuilds every month's counters from the incidents and their chronologies (back-fill, or repair after a crash). */
+export async function rebuildIncidentAggregates(deps: { incidents: Pick<IncidentStore, 'listIncidents' | 'listChronology'>; aggregates: Pick<IncidentAggregateStore, 'replaceAll'> }, schoolId: string): Promise<{ incidents: number; months: number }> {
+  const months = new Map<string, MonthCounters>();
+  const incidents = await deps.incidents.listIncidents(schoolId);
+  for (const incident of incidents) {
+    const key = monthOf(incident.occurredOn);
+    let m = addIncident(months.get(key) ?? emptyMonth(key), incident);
+    if (incident.audience === 'child-protection') m = addEscalation(m, 'dsl');
+    const chronology = await deps.incidents.listChronology(schoolId, incident.reference);
+    for (let i = 0; i < chronology.length; i++) {
+      const event = chronology[i]!;
+      if (event.kind === 'action') {
+        const kind = newEscalation(incident, chronology.slice(0, i), event.what);
+        if (kind) m = addEscalation(m, kind);
+      }
+    }
+    const closed = chronology.find((e) => e.kind === 'closed');
+    if (incident.status === 'closed' && closed) m = addClose(m, daysBetween(incident.createdAt, closed.at));
+    months.set(key, m);
+  }
+  await deps.aggregates.replaceAll(schoolId, [...months.values()]);
+  return { incidents: incidents.length, months: months.size };
+}
