@@ -6,9 +6,11 @@ import type { AppFeature, FeatureFactory } from './feature';
 import { AdapterAupCardSender, createAupBotFeature } from '../bot/aup-feature';
 import type { GraphGateway } from '../graph/graph-gateway';
 import { AupStore } from '../records/aup-store';
+import { PupilRegisterStore } from '../records/pupil-register-store';
 import { AupDocumentError, checkAupLibrary, parseAupDocument, type AupDocument } from '../school/aup-documents';
 import type { Principal } from '../school/roles';
 import { recordPaperAcknowledgements, type AupDocumentSource } from '../usecases/acknowledge-aup';
+import { accessGateListener, getAupGateStatus, holdPupilsWithoutAup, retryAupReleases, type AupAccessGateDependencies } from '../usecases/aup-access-gate';
 import { sendAupReminders, startAupCampaign, type AupAppInstaller, type AupCampaignDependencies } from '../usecases/aup-campaigns';
 import { getAupCoverage, getAupCoverageSummary, listPupilsWithoutAup } from '../usecases/aup-coverage';
 
@@ -72,7 +74,13 @@ export interface AupUseCases {
   recordPaperAcknowledgements(principal: Principal, csv: string): ReturnType<typeof recordPaperAcknowledgements>;
   startAupCampaign(principal: Principal, documentId: string, audience: string): ReturnType<typeof startAupCampaign>;
   listPupilsWithoutAup(): ReturnType<typeof listPupilsWithoutAup>;
+  /** The access gate's counts (admin only). */
+  getAupGateStatus(principal: Principal): ReturnType<typeof getAupGateStatus>;
+  /** Keeps pupils without a current pupil AUP disabled (admin only; AUP_ACCESS_GATE on and Graph live). */
+  holdPupilsWithoutAup(principal: Principal): ReturnType<typeof holdPupilsWithoutAup>;
   sendAupReminders(): ReturnType<typeof sendAupReminders>;
+  /** Enables held pupils whose AUP is on record but whose release failed; the hourly job runs it too. */
+  retryAupReleases(): ReturnType<typeof retryAupReleases>;
 }
 
 export interface AupFeature extends AppFeature {
@@ -109,6 +117,13 @@ export function createAupFeature(options: AupFeatureOptions = {}): FeatureFactor
         return context.graph && catalogId ? new GraphAupAppInstaller(context.graph, catalogId) : undefined;
       })(),
       reminderDays: context.config.aup.reminderDays,
+      gateListener: accessGateListener(() => gate),
+    };
+    const gate: AupAccessGateDependencies = {
+      ...deps,
+      accessGateOn: context.config.aup.accessGate,
+      register: new PupilRegisterStore(context.tables),
+      ...(context.graph ? { graph: context.graph } : {}),
     };
     const aup: AupUseCases = {
       getAupCoverageSummary: (schoolId) => getAupCoverageSummary(deps, schoolId),
@@ -116,12 +131,26 @@ export function createAupFeature(options: AupFeatureOptions = {}): FeatureFactor
       recordPaperAcknowledgements: (principal, csv) => recordPaperAcknowledgements(deps, principal, csv),
       startAupCampaign: (principal, documentId, audience) => startAupCampaign(deps, { principal, documentId, audience, correlationId: `tab-${Date.now()}` }),
       listPupilsWithoutAup: () => listPupilsWithoutAup({ ...deps, accessGate: context.config.aup.accessGate }),
+      getAupGateStatus: (principal) => getAupGateStatus(gate, principal),
+      holdPupilsWithoutAup: (principal) => holdPupilsWithoutAup(gate, principal, `tab-${Date.now()}`),
       sendAupReminders: () => sendAupReminders(deps),
+      retryAupReleases: () => retryAupReleases(gate),
     };
     return {
       name: 'aup',
-      bot: createAupBotFeature(deps),
-      jobs: [{ name: 'aup-reminders', everyMs: options.reminderJobEveryMs ?? 60 * 60_000, run: async () => void (await sendAupReminders(deps)) }],
+      bot: createAupBotFeature(deps, gate),
+      jobs: [
+        {
+          name: 'aup-reminders',
+          everyMs: options.reminderJobEveryMs ?? 60 * 60_000,
+          run: async () => {
+            // The access gate's release retry runs even when reminders fail, and the other way round.
+            const [reminders, releases] = await Promise.allSettled([sendAupReminders(deps), retryAupReleases(gate)]);
+            if (reminders.status === 'rejected') throw reminders.reason;
+            if (releases.status === 'rejected') throw releases.reason;
+          },
+        },
+      ],
       aup,
     };
   };

@@ -6,6 +6,7 @@ import type { AupDocument } from '../school/aup-documents';
 import type { Principal } from '../school/roles';
 import { acknowledgeAup, getAupStatus, getAupStatusFor } from '../usecases/acknowledge-aup';
 import { startAupCampaign, type AupCampaignDependencies, type AupCardSender } from '../usecases/aup-campaigns';
+import { getAupGateStatus, holdPupilsWithoutAup, type AupAccessGateDependencies } from '../usecases/aup-access-gate';
 import { getAupCoverage } from '../usecases/aup-coverage';
 import { buildAupAllDoneCard, buildAupCard } from './aup-cards';
 import { cardResponse, messageResponse, type BotFeature } from './bot-feature';
@@ -17,7 +18,11 @@ const USAGE = [
   '- **/aup**: show the acceptable use policies you still need to acknowledge',
   '- **/aup campaign <document> <role>**: ask everyone in a role to acknowledge a document (coordinator, DSL, headteacher), e.g. `/aup campaign staff-aup staff`',
   '- **/aup coverage**: who has acknowledged each document (coordinator, DSL, headteacher)',
+  '- **/aup gate**: pupils without a current pupil AUP, and accounts the access gate keeps disabled (admin); **/aup gate hold** keeps those pupils\' accounts disabled until their AUP arrives',
 ].join('\n\n');
+const GATE_ADMIN_ONLY = 'Only the IT admin can use the AUP access gate.';
+const GATE_OFF = 'The AUP access gate is off (AUP_ACCESS_GATE=false), so no pupil account is disabled or enabled by it.';
+const GATE_PLAN_MODE = 'Holding accounts needs a tenant: the app is in plan mode (no Microsoft Graph connection), so it cannot disable or enable pupil accounts. Connect it to the school\'s tenant (GRAPH_MODE=live) first.';
 
 /** Sends AUP cards proactively through the adapter, into the person's stored 1:1 conversation. */
 export class AdapterAupCardSender implements AupCardSender {
@@ -38,7 +43,7 @@ export class AdapterAupCardSender implements AupCardSender {
 }
 
 /** `/aup` and its card verbs. Handlers identify nothing themselves: the bot core passes the server-side principal. */
-export function createAupBotFeature(deps: AupCampaignDependencies & { logger: Logger }): BotFeature {
+export function createAupBotFeature(deps: AupCampaignDependencies & { logger: Logger }, gate?: AupAccessGateDependencies): BotFeature {
   const userId = (context: TurnContext): string | undefined => context.activity.from?.id;
 
   async function showOwed(context: TurnContext, principal: Principal): Promise<void> {
@@ -104,6 +109,66 @@ export function createAupBotFeature(deps: AupCampaignDependencies & { logger: Lo
     await context.sendActivity(lines.join('\n\n'));
   }
 
+  async function accessGate(context: TurnContext, principal: Principal, words: string[]): Promise<void> {
+    if (!gate) {
+      await context.sendActivity('The AUP access gate is not set up in this app.');
+      return;
+    }
+    const correlationId = context.activity.id ?? randomUUID();
+    const action = (words[0] ?? '').toLowerCase();
+    if (action === 'hold') {
+      const outcome = await holdPupilsWithoutAup(gate, principal, correlationId);
+      switch (outcome.kind) {
+        case 'forbidden':
+          await context.sendActivity(GATE_ADMIN_ONLY);
+          return;
+        case 'gate-off':
+          await context.sendActivity(GATE_OFF);
+          return;
+        case 'plan-mode':
+          await context.sendActivity(GATE_PLAN_MODE);
+          return;
+        case 'no-pupil-document':
+          await context.sendActivity('There is no pupil AUP document (audience `pupil`), so no pupil could ever be released: nothing was disabled.');
+          return;
+        case 'held':
+          await context.sendActivity(
+            [
+              `**AUP access gate applied** to ${outcome.activePupils} active pupils (${outcome.withAup} have a current AUP).`,
+              `- Disabled now: ${outcome.newlyHeld}`,
+              `- Already held: ${outcome.alreadyHeld}`,
+              `- Already disabled by someone else, left alone: ${outcome.alreadyDisabled}`,
+              outcome.failed > 0 ? `- Could not be disabled: ${outcome.failed}; send \`/aup gate hold\` again later` : '- No failures.',
+              outcome.releasedAtOnce > 0 ? `- Enabled again at once because their AUP arrived meanwhile: ${outcome.releasedAtOnce}` : '',
+              'Each account is enabled again automatically when the pupil AUP is recorded (Teams card or paper form).',
+            ]
+              .filter(Boolean)
+              .join('\n'),
+          );
+          return;
+      }
+    }
+    if (action !== '') {
+      await context.sendActivity('Send `/aup gate` to see the counts, or `/aup gate hold` to keep pupils without a current AUP disabled.');
+      return;
+    }
+    const status = await getAupGateStatus(gate, principal, correlationId);
+    if (status.kind === 'forbidden') {
+      await context.sendActivity(GATE_ADMIN_ONLY);
+      return;
+    }
+    const lines = [
+      `**AUP access gate**: ${status.gateOn ? 'on' : 'off'}${status.live ? '' : ' (plan mode)'}`,
+      `- Active pupils with an account: ${status.activePupils}`,
+      `- Without a current pupil AUP (${status.documentIds.join(', ') || 'no pupil document'}): ${status.withoutAup}`,
+      `- Accounts held disabled by the gate: ${status.held}${status.releasePending > 0 ? ` (${status.releasePending} have their AUP and are enabled again on the next hourly run)` : ''}`,
+    ];
+    if (!status.gateOn) lines.push(GATE_OFF);
+    else if (!status.live) lines.push(GATE_PLAN_MODE);
+    else lines.push('Send `/aup gate hold` to keep those pupils\' accounts disabled until their AUP arrives.');
+    await context.sendActivity(lines.join('\n'));
+  }
+
   return {
     commands: [
       {
@@ -115,6 +180,7 @@ export function createAupBotFeature(deps: AupCampaignDependencies & { logger: Lo
           if (sub === '') return showOwed(context, principal);
           if (sub === 'campaign') return campaign(context, principal, words.slice(1));
           if (sub === 'coverage') return coverage(context, principal);
+          if (sub === 'gate') return accessGate(context, principal, words.slice(1));
           await context.sendActivity(USAGE);
         },
       },

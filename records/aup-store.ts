@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { getEntityOrUndefined, guardStorage, isConflict, TABLE_NAMES, type Tables } from './tables';
+import { getEntityOrUndefined, guardStorage, isConflict, isNotFound, TABLE_NAMES, type Tables } from './tables';
 
 /** How an acknowledgement reached the school. */
 export type AupChannel = 'teams-card' | 'paper';
@@ -67,6 +67,26 @@ interface RecipientEntity extends Omit<AupCampaignRecipient, 'etag'> {
   rowKey: string;
 }
 
+/**
+ * The access gate's record that it keeps one pupil's account disabled until their AUP arrives.
+ * - `disabling`: written before Graph is asked to disable the account; a later hold retries it.
+ * - `held`: Graph disabled the account. The row is deleted once the account is enabled again.
+ */
+export interface AupAccessHold {
+  /** Entra object id of the pupil's account. */
+  userId: string;
+  /** The pupil's register key (records/pupil-register-store.ts). */
+  externalId: string;
+  state: 'disabling' | 'held';
+  heldAt: string;
+  /** Object id of the admin who applied the hold. */
+  heldBy: string;
+  /** Failed attempts to enable the account again; the reminder job retries. */
+  releaseAttempts: number;
+}
+
+type AccessHoldEntity = AupAccessHold & { partitionKey: string; rowKey: string };
+
 /** The deterministic key of one acknowledgement, so a repeat (double tap, retry, paper after card) writes nothing. */
 export function acknowledgementRowKey(documentId: string, version: number, personId: string): string {
   return `${documentId}|v${version}|${personId}`;
@@ -86,6 +106,9 @@ export function campaignIdFor(documentId: string, version: number, audience: str
  * Table `aupcampaigns`: PartitionKey = school id; RowKey = `campaign|<campaignId>` for a campaign and
  * `recipient|<campaignId>|<personId>` for each person asked. Recipients are claimed with their etag
  * before a card is sent, so two instances never send the same reminder.
+ *
+ * Table `aupaccessholds`: PartitionKey = school id, RowKey = the pupil's Entra object id. One row per pupil
+ * the access gate keeps disabled; writing it again replaces it, and deleting a missing row is a no-op.
  */
 export class AupStore {
   constructor(private readonly tables: Tables) {}
@@ -183,6 +206,35 @@ export class AupStore {
     });
   }
 
+  async getAccessHold(schoolId: string, userId: string): Promise<AupAccessHold | undefined> {
+    return guardStorage('read AUP access hold', async () => {
+      const entity = await getEntityOrUndefined<AccessHoldEntity>(await this.accessHolds(), schoolId, userId);
+      return entity ? toAccessHold(entity) : undefined;
+    });
+  }
+
+  async listAccessHolds(schoolId: string): Promise<AupAccessHold[]> {
+    return this.query('list AUP access holds', await this.accessHolds(), odata`PartitionKey eq ${schoolId}`, toAccessHold);
+  }
+
+  /** Writes the hold as given (insert or replace). */
+  async saveAccessHold(schoolId: string, hold: AupAccessHold): Promise<void> {
+    await guardStorage('save AUP access hold', async () => {
+      await (await this.accessHolds()).upsertEntity<AccessHoldEntity>({ partitionKey: schoolId, rowKey: hold.userId, ...hold }, 'Replace');
+    });
+  }
+
+  /** Clears a hold; a hold already cleared (another instance, a retry) is fine. */
+  async deleteAccessHold(schoolId: string, userId: string): Promise<void> {
+    await guardStorage('clear AUP access hold', async () => {
+      try {
+        await (await this.accessHolds()).deleteEntity(schoolId, userId);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    });
+  }
+
   private async query<E extends object, T>(operation: string, table: TableClient, filter: string, map: (entity: E & { etag?: string }) => T): Promise<T[]> {
     return guardStorage(operation, async () => {
       const found: T[] = [];
@@ -197,6 +249,10 @@ export class AupStore {
 
   private campaigns(): Promise<TableClient> {
     return this.tables.getTable(TABLE_NAMES.aupCampaigns);
+  }
+
+  private accessHolds(): Promise<TableClient> {
+    return this.tables.getTable(TABLE_NAMES.aupAccessHolds);
   }
 }
 
@@ -222,4 +278,8 @@ function toCampaign(e: CampaignEntity): AupCampaign {
 
 function toRecipient(e: RecipientEntity & { etag?: string }): AupCampaignRecipient {
   return { campaignId: e.campaignId, personId: e.personId, status: e.status, lastSentAt: e.lastSentAt, reminders: e.reminders, etag: e.etag ?? '' };
+}
+
+function toAccessHold(e: AccessHoldEntity): AupAccessHold {
+  return { userId: e.userId, externalId: e.externalId, state: e.state === 'held' ? 'held' : 'disabling', heldAt: e.heldAt, heldBy: e.heldBy, releaseAttempts: Number(e.releaseAttempts ?? 0) };
 }

@@ -11,6 +11,11 @@ export interface AupDocumentSource {
   listAupDocuments(): Promise<AupDocument[]>;
 }
 
+/** Told when pupil AUPs are recorded, so the access gate can enable accounts it holds (usecases/aup-access-gate.ts). */
+export interface AupAcknowledgementListener {
+  pupilAupRecorded(personIds: readonly string[], correlationId: string): Promise<void>;
+}
+
 /** What the AUP use cases are built from. */
 export interface AupDependencies {
   schoolId: string;
@@ -20,6 +25,21 @@ export interface AupDependencies {
   roles: RoleDirectory;
   clock: () => Date;
   logger: Logger;
+  /** The access gate, when the feature has one. */
+  gateListener?: AupAcknowledgementListener;
+}
+
+/**
+ * Lets the access gate release pupils whose AUP has just been recorded. The acknowledgement is already
+ * stored, so a failure here is logged and left to the gate's retry (the hourly AUP job), never shown as a failed acknowledgement.
+ */
+async function tellAccessGate(deps: AupDependencies, personIds: readonly string[], correlationId: string): Promise<void> {
+  if (!deps.gateListener || personIds.length === 0) return;
+  try {
+    await deps.gateListener.pupilAupRecorded(personIds, correlationId);
+  } catch (error) {
+    deps.logger.warn('aup.gate.release.deferred', { correlationId, errorName: (error as Error).name });
+  }
 }
 
 /** A document someone is asked to acknowledge, with their acknowledgement of its current version if they made one. */
@@ -121,6 +141,8 @@ export async function acknowledgeAup(deps: AupDependencies, request: Acknowledge
     details: { channel: 'teams-card', duplicate: !created },
   });
   deps.logger.info('aup.acknowledged', { documentId: document.id, version: document.version, duplicate: !created, correlationId: request.correlationId });
+  // A repeat tap is passed on too, so a release that failed earlier is tried again at once.
+  if (document.audience.includes('pupil')) await tellAccessGate(deps, [principal.aadObjectId], request.correlationId);
   return { kind: 'acknowledged', document, acknowledgement, duplicate: !created };
 }
 
@@ -143,8 +165,10 @@ export async function recordPaperAcknowledgements(deps: AupDependencies, actor: 
   const { rows, problems } = parsePaperAcknowledgements(csv, documents, now.toISOString().slice(0, 10));
   let recorded = 0;
   let alreadyRecorded = 0;
+  const pupilIds: string[] = [];
   for (const row of rows) {
     const document = documents.find((d) => d.id === row.documentId)!;
+    if (document.audience.includes('pupil')) pupilIds.push(row.personId);
     const { created } = await deps.store.recordAcknowledgement(deps.schoolId, {
       personId: row.personId,
       name: row.name,
@@ -169,5 +193,6 @@ export async function recordPaperAcknowledgements(deps: AupDependencies, actor: 
     correlationId,
     details: { recorded, alreadyRecorded, rejected: problems.length },
   });
+  await tellAccessGate(deps, pupilIds, correlationId);
   return { kind: 'imported', recorded, alreadyRecorded, problems };
 }

@@ -93,7 +93,7 @@ export async function getAupCoverageSummary(deps: AupDependencies, schoolId: str
 /**
  * The optional access gate: pupils with no acknowledgement of the current pupil AUP. The list is given
  * whether or not AUP_ACCESS_GATE is on; `gateEnabled` says whether the school wants it enforced.
- * Disabling the accounts through Graph is not done yet.
+ * Holding and releasing those accounts through Graph is usecases/aup-access-gate.ts.
  */
 export async function listPupilsWithoutAup(deps: AupDependencies & { accessGate: boolean }): Promise<{ gateEnabled: boolean; documentIds: string[]; pupilIds: string[] }> {
   const documents = (await deps.documents.listAupDocuments()).filter((d) => d.audience.includes('pupil'));
