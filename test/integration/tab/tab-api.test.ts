@@ -141,7 +141,11 @@ describe('tab API', () => {
     expect(body.byType.find((t) => t.key === 'inappropriate-website')!.count).toBe(3);
     expect(body.byType.find((t) => t.key === 'other')!.count).toBe(0);
     expect(body.byYearGroup.find((y) => y.key === 'Year 4')!.count).toBe(4);
-    expect(body.aupCoverage.available).toBe(false);
+    // AUP coverage comes from the AUP feature: percentages per document, nobody acknowledged yet.
+    expect(body.aupCoverage.available).toBe(true);
+    const documents = (body.aupCoverage as unknown as { figures: { documents: { title: string; percent: number }[] } }).figures.documents;
+    expect(documents.length).toBeGreaterThan(0);
+    expect(documents.every((d) => d.percent === 0)).toBe(true);
   });
 
   it('closes an incident once: a concurrent close with the same etag gets a conflict', async () => {
