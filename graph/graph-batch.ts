@@ -115,6 +115,8 @@ interface Slot {
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+/** The most a retry waits past its own due time so that retries due close together share batches. */
+const MAX_RETRY_COALESCE_MS = 1000;
 const METHODS = new Set<GraphMethod>(['GET', 'POST', 'PATCH', 'PUT', 'DELETE']);
 
 /**
@@ -155,18 +157,24 @@ export class GraphBatchClient {
     requests.forEach(validateRequest);
     const results: GraphResult<BatchResponse>[] = new Array(requests.length);
     let queue: Slot[] = requests.map((request, index) => ({ index, request, attempts: 0, firstSentAt: undefined, notBefore: 0 }));
+    // How long the last wave of batches took: the retries it asked for come due spread over that much time.
+    let lastWaveMs = 0;
+    let sendAt: number | undefined;
     while (queue.length > 0) {
       const now = this.now();
-      const ready = queue.filter((slot) => slot.notBefore <= now);
-      if (ready.length === 0) {
-        await this.sleep(Math.max(1, Math.min(...queue.map((slot) => slot.notBefore)) - now));
+      sendAt ??= nextSendTime(queue, lastWaveMs);
+      if (sendAt > now) {
+        await this.sleep(Math.max(1, sendAt - now));
         continue;
       }
+      sendAt = undefined;
+      const ready = queue.filter((slot) => slot.notBefore <= now);
       const waiting = queue.filter((slot) => slot.notBefore > now);
       const again: Slot[] = [];
       await runWithConcurrency(chunk(ready, this.batchSize), this.concurrency, async (batch) => {
         again.push(...(await this.sendBatch(batch, results)));
       });
+      lastWaveMs = Math.min(Math.max(0, this.now() - now), MAX_RETRY_COALESCE_MS);
       queue = [...waiting, ...again];
     }
     return results;
@@ -329,6 +337,20 @@ async function readJson(response: Response): Promise<unknown> {
   } catch {
     return { error: { code: `Http${response.status}`, message: text.slice(0, 200) } };
   }
+}
+
+/**
+ * When to send next: once the earliest slot is due, and late enough that every slot coming due within
+ * `windowMs` of it is due too, so retries asked for by one wave (one Retry-After each, answered over the
+ * wave's length) go out together in full batches rather than a few at a time. Never before a slot's own
+ * `notBefore`: the time returned is the `notBefore` of a slot in the queue, and only due slots are sent.
+ */
+function nextSendTime(queue: readonly Slot[], windowMs: number): number {
+  let earliest = Infinity;
+  for (const slot of queue) earliest = Math.min(earliest, slot.notBefore);
+  let sendAt = earliest;
+  for (const slot of queue) if (slot.notBefore <= earliest + windowMs) sendAt = Math.max(sendAt, slot.notBefore);
+  return sendAt;
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { odata } from '@azure/data-tables';
+import { odata, type TransactionAction } from '@azure/data-tables';
 import { guardStorage, TABLE_NAMES, type Tables } from './tables';
 
 /** One audited event. It names people by object id and records by reference; never their content. */
@@ -17,7 +17,11 @@ export interface AuditRecord extends AuditEntry {
   at: string;
 }
 
-interface AuditEntity {
+/** An entity-group transaction holds at most 100 operations: https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions */
+const MAX_TRANSACTION_ACTIONS = 100;
+
+/** A type, not an interface, so it fits the Tables SDK's `Record<string, unknown>` entity type in transactions. */
+type AuditEntity = {
   partitionKey: string;
   rowKey: string;
   at: string;
@@ -27,7 +31,7 @@ interface AuditEntity {
   outcome: string;
   correlationId: string;
   details: string;
-}
+};
 
 /**
  * Append-only audit log. Keys: PartitionKey = school id, RowKey = ISO time + monotonic tick + random id,
@@ -40,22 +44,44 @@ export class AuditStore {
   ) {}
 
   async appendAudit(schoolId: string, entry: AuditEntry): Promise<void> {
-    const at = this.clock().toISOString();
+    const entity = this.toEntity(schoolId, entry);
     await guardStorage('append audit', async () => {
       const table = await this.tables.getTable(TABLE_NAMES.audit);
-      await table.createEntity<AuditEntity>({
-        partitionKey: schoolId,
-        // The monotonic clock keeps one instance's entries in order even within a millisecond.
-        rowKey: `${at}|${process.hrtime.bigint().toString().padStart(20, '0')}|${randomUUID()}`,
-        at,
-        actorId: entry.actorId,
-        action: entry.action,
-        target: entry.target,
-        outcome: entry.outcome,
-        correlationId: entry.correlationId ?? '',
-        details: JSON.stringify(entry.details ?? {}),
-      });
+      await table.createEntity<AuditEntity>(entity);
     });
+  }
+
+  /**
+   * Appends entries in the order given, up to 100 per entity-group transaction (one school is one partition),
+   * so a run's thousands of entries cost tens of storage round trips rather than thousands. Each transaction
+   * is all-or-nothing; one that fails throws (like `appendAudit`) and the later ones are not sent.
+   */
+  async appendAudits(schoolId: string, entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // Keys are made up front, in order, so entries sort as given across transactions too.
+    const entities = entries.map((entry) => this.toEntity(schoolId, entry));
+    await guardStorage('append audit', async () => {
+      const table = await this.tables.getTable(TABLE_NAMES.audit);
+      for (let i = 0; i < entities.length; i += MAX_TRANSACTION_ACTIONS) {
+        await table.submitTransaction(entities.slice(i, i + MAX_TRANSACTION_ACTIONS).map((entity): TransactionAction => ['create', entity]));
+      }
+    });
+  }
+
+  private toEntity(schoolId: string, entry: AuditEntry): AuditEntity {
+    const at = this.clock().toISOString();
+    return {
+      partitionKey: schoolId,
+      // The monotonic clock keeps one instance's entries in order even within a millisecond.
+      rowKey: `${at}|${process.hrtime.bigint().toString().padStart(20, '0')}|${randomUUID()}`,
+      at,
+      actorId: entry.actorId,
+      action: entry.action,
+      target: entry.target,
+      outcome: entry.outcome,
+      correlationId: entry.correlationId ?? '',
+      details: JSON.stringify(entry.details ?? {}),
+    };
   }
 
   /** Entries for a school, oldest first, optionally only for one target (e.g. an incident reference). */

@@ -50,7 +50,7 @@ export interface PupilProvisioningSettings {
 export interface ProvisioningDependencies {
   schoolId: string;
   register: PupilRegister;
-  audit: Pick<AuditStore, 'appendAudit'>;
+  audit: Pick<AuditStore, 'appendAudit' | 'appendAudits'>;
   runs?: Pick<ProvisioningRunStore, 'saveRun' | 'listRuns'>;
   /** Absent when GRAPH_MODE=plan: the plan is then worked out from the register alone. */
   gateway?: ProvisioningGateway;
@@ -158,6 +158,8 @@ export class ProvisioningModeError extends Error {
 /** Entra's limit on employeeId: https://learn.microsoft.com/graph/api/resources/user */
 const MAX_EMPLOYEE_ID_LENGTH = 16;
 const AUDIT_CONCURRENCY = 16;
+/** Entries per `appendAudits` call; the store writes 100 per transaction. */
+const AUDIT_BATCH_SIZE = 100;
 const USERNAME_CHECK_ROUNDS = 5;
 
 /**
@@ -906,7 +908,7 @@ function errorDetails(error: GraphServiceError): Record<string, string | number>
 export function describeGraphError(error: GraphServiceError): string {
   const id = error.requestId ? `, request-id ${error.requestId}` : '';
   const hint =
-    error.kind === 'forbidden' ? ' Check that the app (or the signed-in admin) has the Graph permissions listed in docs/provisioning.md.'
+    error.kind === 'forbidden' ? ' Check that the app (or the signed-in admin) has the Graph permissions listed in the README's "Provisioning pupils" section.'
     : error.kind === 'conflict' ? ' Another account already holds this username; run apply again to pick a free one.'
     : error.kind === 'throttled' || error.kind === 'unavailable' ? ' Graph is busy; run apply again later.'
     : '';
@@ -1083,13 +1085,16 @@ class RegisterWriter {
 }
 
 /**
- * Audit entries written in the background while the run goes on (a few in parallel), so 4,000 entries do
- * not add 4,000 storage round trips to the run's length. `flush` waits for all and rethrows the first failure.
+ * Audit entries written in the background while the run goes on (a few writes in parallel, each taking
+ * whatever is queued, up to 100 entries, as one `appendAudits`), so 4,000 entries cost tens of storage round
+ * trips rather than 4,000. Writes start in order, so entries keep the order they were added in.
+ * `flush` waits for all and rethrows the first failure.
  */
 class AuditQueue {
   private readonly waiting: AuditEntry[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private firstError: unknown;
+  private pumpScheduled = false;
 
   constructor(
     private readonly deps: Pick<ProvisioningDependencies, 'audit' | 'schoolId' | 'actorId'>,
@@ -1098,7 +1103,14 @@ class AuditQueue {
 
   add(entry: Omit<AuditEntry, 'actorId' | 'correlationId'>): void {
     this.waiting.push({ ...entry, actorId: this.deps.actorId, correlationId: this.runId });
-    this.pump();
+    // Pump once the current burst of adds is done (a whole step's entries are added in one go), so they batch.
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      queueMicrotask(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   async flush(): Promise<void> {
@@ -1115,9 +1127,9 @@ class AuditQueue {
 
   private pump(): void {
     while (this.inFlight.size < AUDIT_CONCURRENCY && this.waiting.length > 0) {
-      const entry = this.waiting.shift() as AuditEntry;
+      const entries = this.waiting.splice(0, AUDIT_BATCH_SIZE);
       const write: Promise<void> = this.deps.audit
-        .appendAudit(this.deps.schoolId, entry)
+        .appendAudits(this.deps.schoolId, entries)
         .catch((error: unknown) => {
           this.firstError ??= error;
         })

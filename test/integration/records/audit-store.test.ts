@@ -1,5 +1,6 @@
 import { AuditStore, type AuditEntry } from '../../../records/audit-store';
-import { Tables } from '../../../records/tables';
+import type { TableClient } from '@azure/data-tables';
+import { TABLE_NAMES, Tables } from '../../../records/tables';
 import { testTablesConnectionString, uniqueSchoolId } from '../../support/tables';
 
 function newTables(): Tables {
@@ -78,6 +79,45 @@ describe('AuditStore against Azurite', () => {
       { at: frozen.toISOString(), actorId: 'a', action: 'incident.create', target: 'ES-2026-0003', outcome: 'failed', correlationId: 'corr-1', details: { duplicateOf: 'ES-2026-0002', count: 2, urgent: true } },
       { at: frozen.toISOString(), actorId: 'b', action: 'incident.create', target: '', outcome: 'denied', correlationId: undefined, details: {} },
     ]);
+  });
+
+  it('appendAudits writes N > 100 entries in ceil(N / 100) transactions, and they come back in the order given', async () => {
+    const schoolId = uniqueSchoolId('audit');
+    const tables = newTables();
+    const table: TableClient = await tables.getTable(TABLE_NAMES.audit);
+    const transactions = jest.spyOn(table, 'submitTransaction');
+    const singles = jest.spyOn(table, 'createEntity');
+    const store = new AuditStore(tables, () => frozen);
+    const entries = Array.from({ length: 250 }, (_, i) => entry(i + 1));
+
+    await store.appendAudits(schoolId, entries);
+
+    expect(transactions.mock.calls.map(([actions]) => actions.length)).toEqual([100, 100, 50]);
+    expect(singles).not.toHaveBeenCalled();
+    const listed = await store.listAudit(schoolId);
+    expect(listed.map((a) => a.actorId)).toEqual(entries.map((e) => e.actorId));
+    expect(listed[0]).toEqual({ at: frozen.toISOString(), actorId: 'actor-1', action: 'incident.read', target: 'ES-2026-0001', outcome: 'succeeded', correlationId: undefined, details: {} });
+  });
+
+  it('appendAudits keeps order with single appends made before and after it', async () => {
+    const schoolId = uniqueSchoolId('audit');
+    const store = new AuditStore(newTables(), () => frozen);
+    await store.appendAudit(schoolId, entry(1));
+    await store.appendAudits(schoolId, [entry(2), entry(3)]);
+    await store.appendAudit(schoolId, entry(4));
+    expect((await store.listAudit(schoolId)).map((a) => a.actorId)).toEqual(['actor-1', 'actor-2', 'actor-3', 'actor-4']);
+  });
+
+  it('appendAudits with no entries does nothing', async () => {
+    const schoolId = uniqueSchoolId('audit');
+    const tables = newTables();
+    const getTable = jest.spyOn(tables, 'getTable');
+    const store = new AuditStore(tables, () => frozen);
+
+    await store.appendAudits(schoolId, []);
+
+    expect(getTable).not.toHaveBeenCalled();
+    expect(await store.listAudit(schoolId)).toEqual([]);
   });
 
   it('when two schools share the table, each sees only its own entries', async () => {

@@ -68,6 +68,24 @@ describe('GraphBatchClient', () => {
     expect(batch.stats).toMatchObject({ roundTrips: 2, innerRequests: 4, retries: 1, throttled: 1 });
   });
 
+  it('when several items are throttled with the same Retry-After, their retries go out together in one batch', async () => {
+    const fake = new GraphFake();
+    fake.intercept(BASE);
+    const requests = userLookups(fake, 60);
+    // One throttled item in each of the three batches; each batch is answered 20 ms after the one before.
+    for (const i of [5, 25, 45]) fake.failNext({ url: (requests[i] as BatchRequest).url.split('?')[0], status: 429, retryAfterSeconds: 2 });
+    const clock = createFakeClock();
+    const batch = createBatchClient(clock, { concurrency: 1, now: () => clock.now() + 20 * fake.records.length });
+
+    const results = await batch.send(requests);
+
+    expect(results.map(upnOf)).toEqual(Array.from({ length: 60 }, (_, i) => `pupil${i}@school.example`));
+    expect(fake.batchSizes).toEqual([20, 20, 20, 3]);
+    expect(batch.stats).toMatchObject({ roundTrips: 4, innerRequests: 63, retries: 3, throttled: 3 });
+    // One wait, from the third batch's answer (at 60 ms) until its item's own Retry-After (2,060 ms): none is sent early.
+    expect(clock.sleeps).toEqual([2000]);
+  });
+
   it('retries a 503 without Retry-After after 1 s, then 2 s', async () => {
     const fake = new GraphFake();
     fake.intercept(BASE);

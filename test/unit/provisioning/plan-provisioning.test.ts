@@ -133,7 +133,7 @@ function setup(options: { register?: PupilRecord[]; tenant?: ReadOnlyTenant | fa
   const deps: ProvisioningDependencies = {
     schoolId: 'oakfield',
     register,
-    audit: { appendAudit: async (_id, entry) => void audit.push(entry) },
+    audit: { appendAudit: async (_id, entry) => void audit.push(entry), appendAudits: async (_id, entries) => void audit.push(...entries) },
     ...(tenant ? { gateway: tenant } : {}),
     settings: SETTINGS,
     actorId: 'admin-1',
