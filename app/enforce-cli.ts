@@ -68,7 +68,7 @@ export async function runEnforceCli(argv: readonly string[], io: EnforceCliIo): 
   const logger = createLogger({ level: config.logLevel === 'debug' ? 'debug' : 'warn', write: (line) => void io.stderr.write(`${line}\n`) });
   const graph = io.graph ?? connectGraph(config, logger, { onDeviceCodeMessage: say });
   if (!graph) {
-    say(`GRAPH_MODE=plan reads and changes nothing in Microsoft 365, so "enforce ${command}" cannot run. Set GRAPH_MODE=live and the Graph sign-in settings (see docs/enforcement.md).`);
+    say(`GRAPH_MODE=plan reads and changes nothing in Microsoft 365, so "enforce ${command}" cannot run. Set GRAPH_MODE=live and the Graph sign-in settings (see "Enforcing the pupil safety settings" in the README).`);
     return NOT_RUN;
   }
   const clock = io.clock ?? (() => new Date());

@@ -126,7 +126,7 @@ async function runCommand(args: CliArgs, config: AppConfig, io: CliIo, logger: L
   const live = config.graph.mode === 'live';
   const changes = args.command === 'apply' || args.command === 'reset-password' || (args.command === 'leavers' && args.apply);
   if (changes && !live) {
-    say(`GRAPH_MODE=plan changes nothing, so "${args.command}${args.apply ? ' --apply' : ''}" cannot run. Set GRAPH_MODE=live and the Graph sign-in settings (see docs/provisioning.md), or use "plan" to see what would happen.`);
+    say(`GRAPH_MODE=plan changes nothing, so "${args.command}${args.apply ? ' --apply' : ''}" cannot run. Set GRAPH_MODE=live and the Graph sign-in settings (see "Provisioning pupils" in the README), or use "plan" to see what would happen.`);
     return NOT_RUN;
   }
   if (args.slips) checkSlipsPath(args.slips);

@@ -46,7 +46,7 @@ export function createMeetingCommand(deps: ScheduleClassMeetingDependencies & { 
       deps.logger.warn('meeting.create-failed', { status: result.status, code: result.code, organizerId: principal.aadObjectId });
       await context.sendActivity(
         result.status === 403
-          ? 'The meeting was NOT created: Microsoft 365 refused to create meetings on your behalf. Your IT lead needs to grant the app an application access policy (see docs/enforcement.md).'
+          ? 'The meeting was NOT created: Microsoft 365 refused to create meetings on your behalf. Your IT lead needs to grant the app an application access policy (see "Enforcing the pupil safety settings" in the README).'
           : `The meeting was NOT created (Microsoft 365 answered ${result.status}). Please try again in a minute. ${MEETING_USAGE}`,
       );
     },

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startAzurite, azuriteConnectionString, type AzuriteTables } from './azurite';
@@ -54,6 +55,8 @@ async function main(): Promise<void> {
 
   const env = {
     ...process.env,
+    // A fresh key each run lets the tab pages sign in as any local role outside Teams; never set in production.
+    SECRET_LOCAL_IDENTITY_KEY: process.env.SECRET_LOCAL_IDENTITY_KEY ?? randomBytes(32).toString('hex'),
     PORT: String(PORT),
     TABLES_CONNECTION_STRING: process.env.TABLES_CONNECTION_STRING ?? azuriteConnectionString(AZURITE_PORT),
     ROLES_FILE: process.env.ROLES_FILE ?? join(root, 'config', 'roles.local.json'),
@@ -73,7 +76,18 @@ async function main(): Promise<void> {
     },
   );
   children.push(playground);
-  console.log(`\nE-Safety for Teams is running.\n  Bot endpoint: http://127.0.0.1:${PORT}/api/messages\n  Playground:   http://localhost:${PLAYGROUND_PORT} (type /report)\nPress Ctrl+C to stop.\n`);
+  console.log(
+    [
+      '',
+      'E-Safety for Teams is running.',
+      `  Playground:   http://localhost:${PLAYGROUND_PORT}  (type /report, /myreports, /aup)`,
+      `  Summary tab:  http://localhost:${PORT}/tab/summary.html  (choose a local role to open it as)`,
+      `  Triage tab:   http://localhost:${PORT}/tab/incidents.html`,
+      `  Bot endpoint: http://127.0.0.1:${PORT}/api/messages`,
+      'Press Ctrl+C to stop.',
+      '',
+    ].join('\n'),
+  );
   server.once('exit', (code) => {
     console.error(`The server exited (code ${code}).`);
     void stop();
