@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DefaultAzureCredential } from '@azure/identity';
-import { ConfigurationError, loadConfig, type AppConfig } from './config';
 import { connectGraph } from './graph-connection';
-import { createLogger } from './logger';
+import { createCliLogger, loadCliConfig } from './cli-support';
 import { GraphCredentialError, GraphServiceError, LicenceNotFoundError } from '../graph/graph-errors';
 import type { GraphGateway } from '../graph/graph-gateway';
 import { AuditStore } from '../records/audit-store';
@@ -55,17 +54,9 @@ export async function runEnforceCli(argv: readonly string[], io: EnforceCliIo): 
     say(`${command ? `Unknown command or option: ${[command, ...unknown].filter((a) => a !== 'audit' && a !== 'fix').join(' ') || command}` : 'Say audit or fix.'}\n\n${USAGE}`);
     return NOT_RUN;
   }
-  let config: AppConfig;
-  try {
-    config = io.env ? loadConfig(io.env) : loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigurationError) {
-      say(error.message);
-      return NOT_RUN;
-    }
-    throw error;
-  }
-  const logger = createLogger({ level: config.logLevel === 'debug' ? 'debug' : 'warn', write: (line) => void io.stderr.write(`${line}\n`) });
+  const config = loadCliConfig(io);
+  if (!config) return NOT_RUN;
+  const logger = createCliLogger(config, io);
   const graph = io.graph ?? connectGraph(config, logger, { onDeviceCodeMessage: say });
   if (!graph) {
     say(`GRAPH_MODE=plan reads and changes nothing in Microsoft 365, so "enforce ${command}" cannot run. Set GRAPH_MODE=live and the Graph sign-in settings (see "Enforcing the pupil safety settings" in the README).`);

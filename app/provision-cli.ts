@@ -5,8 +5,9 @@ import { parseArgs } from 'node:util';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
 import { Presets, SingleBar } from 'cli-progress';
-import { ConfigurationError, loadConfig, type AppConfig } from './config';
-import { createLogger, type Logger } from './logger';
+import { ConfigurationError, type AppConfig } from './config';
+import { createCliLogger, loadCliConfig } from './cli-support';
+import type { Logger } from './logger';
 import { createGraphCredential, type GraphCredentialOptions } from '../graph/graph-credentials';
 import { GraphCredentialError, GraphServiceError, LicenceNotFoundError } from '../graph/graph-errors';
 import { createGraphGateway, type GraphGateway } from '../graph/graph-gateway';
@@ -98,18 +99,10 @@ export async function runProvisionCli(argv: readonly string[], io: CliIo): Promi
     return NOT_RUN;
   }
 
-  let config: AppConfig;
-  try {
-    config = io.env ? loadConfig(io.env) : loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigurationError) {
-      say(error.message);
-      return NOT_RUN;
-    }
-    throw error;
-  }
+  const config = loadCliConfig(io);
+  if (!config) return NOT_RUN;
 
-  const logger = createLogger({ level: config.logLevel === 'debug' ? 'debug' : 'warn', write: (line) => void io.stderr.write(`${line}\n`) });
+  const logger = createCliLogger(config, io);
   const correlationId = randomUUID();
   try {
     return await runCommand(args, config, io, logger);

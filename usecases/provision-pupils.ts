@@ -908,7 +908,7 @@ function errorDetails(error: GraphServiceError): Record<string, string | number>
 export function describeGraphError(error: GraphServiceError): string {
   const id = error.requestId ? `, request-id ${error.requestId}` : '';
   const hint =
-    error.kind === 'forbidden' ? ' Check that the app (or the signed-in admin) has the Graph permissions listed in the README's "Provisioning pupils" section.'
+    error.kind === 'forbidden' ? ' Check that the app (or the signed-in admin) has the Graph permissions listed in the "Provisioning pupils" section of the README.'
     : error.kind === 'conflict' ? ' Another account already holds this username; run apply again to pick a free one.'
     : error.kind === 'throttled' || error.kind === 'unavailable' ? ' Graph is busy; run apply again later.'
     : '';
