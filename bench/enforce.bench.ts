@@ -1,3 +1,4 @@
+import { defaultPupilConfig } from '../test/support/school-settings';
 import { MAX_BATCH_SIZE } from '../graph/graph-batch';
 import { createStaticTokenCredential } from '../graph/graph-credentials';
 import { createGraphGateway } from '../graph/graph-gateway';
@@ -56,17 +57,7 @@ async function main(): Promise<void> {
     const report = await auditPupilPolicies({
       schoolId: 'bench',
       config: {
-        pupils: {
-          usernamePattern: '{cohort}{forename}{initial}',
-          skuPartNumber: 'STANDARDWOFFPACK_STUDENT',
-          disabledPlans: ['EXCHANGE_S_STANDARD'],
-          allPupilsGroup: 'All Pupils',
-          cohortGroupPattern: 'Pupils Cohort {cohort}',
-          messagingPolicy: 'EduStudent-ChatOff',
-          meetingPolicy: 'EduStudent-NoMeetings',
-          forcePasswordChange: false,
-          leaverGraceDays: 30,
-        },
+        pupils: defaultPupilConfig(),
         enforcement: { auditTime: '02:00', classTeamIds: [] },
       },
       graph: gateway,

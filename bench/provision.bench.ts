@@ -1,3 +1,4 @@
+import { pupilProvisioningSettings } from '../test/support/school-settings';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createLogger } from '../app/logger';
 import { MAX_BATCH_SIZE, type GraphBatchStats } from '../graph/graph-batch';
@@ -59,17 +60,7 @@ async function main(): Promise<void> {
     audit: new AuditStore(tables),
     runs: new ProvisioningRunStore(tables),
     gateway: measure(gateway, operations),
-    settings: {
-      domain: 'bench.example',
-      usernamePattern: '{cohort}{forename}{surnameInitial}',
-      skuPartNumber: 'STANDARDWOFFPACK_STUDENT',
-      disabledPlans: ['EXCHANGE_S_STANDARD'],
-      allPupilsGroup: 'All Pupils',
-      cohortGroupPattern: 'Pupils Cohort {cohort}',
-      messagingPolicy: 'EduStudent-ChatOff',
-      meetingPolicy: 'EduStudent-NoMeetings',
-      forcePasswordChange: false,
-    },
+    settings: pupilProvisioningSettings('bench.example'),
     actorId: 'bench',
     clock: () => new Date(),
     logger: createLogger({ level: 'warn', write: () => void (warnings += 1) }),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { IncidentStore } from '../../records/incident-store';
@@ -19,7 +20,7 @@ describe('tab pages in headless Chromium (local identity)', () => {
     mkdirSync('test-results', { recursive: true });
     app = await startTestApp({
       roles: { staff: [coordinator], coordinator: [coordinator], governor: [governor] },
-      env: { SECRET_LOCAL_IDENTITY_KEY: 'test-local-identity-secret-0123456789' },
+      env: { SECRET_LOCAL_IDENTITY_KEY: randomBytes(32).toString('hex') },
       overrides: { clock: () => new Date('2026-11-23T09:00:00Z') },
     });
     const deps = { incidents: new IncidentStore(app.services.tables), tables: app.services.tables };

@@ -1,3 +1,4 @@
+import { defaultPupilConfig } from '../../support/school-settings';
 import type { AppConfig } from '../../../app/config';
 import { createMemoryLogger } from '../../../app/logger';
 import type { GraphGateway } from '../../../graph/graph-gateway';
@@ -9,17 +10,7 @@ import { createGatewayForFake, GraphFake, type FakeTeam, type FakeUser } from '.
 import { testTablesConnectionString, uniqueSchoolId } from '../../support/tables';
 
 export const ENFORCEMENT_SETTINGS: Pick<AppConfig, 'pupils' | 'enforcement'> = {
-  pupils: {
-    usernamePattern: '{cohort}{forename}{initial}',
-    skuPartNumber: 'STANDARDWOFFPACK_STUDENT',
-    disabledPlans: ['EXCHANGE_S_STANDARD'],
-    allPupilsGroup: 'All Pupils',
-    cohortGroupPattern: 'Pupils Cohort {cohort}',
-    messagingPolicy: 'EduStudent-ChatOff',
-    meetingPolicy: 'EduStudent-NoMeetings',
-    forcePasswordChange: false,
-    leaverGraceDays: 30,
-  },
+  pupils: defaultPupilConfig(),
   enforcement: { auditTime: '02:00', classTeamIds: [] },
 };
 

@@ -1,3 +1,4 @@
+import { pupilProvisioningSettings } from '../../support/school-settings';
 import { createMemoryLogger } from '../../../app/logger';
 import type { GraphGateway } from '../../../graph/graph-gateway';
 import { AuditStore } from '../../../records/audit-store';
@@ -104,17 +105,7 @@ function createHarness(options: { seedPolicies?: boolean } = {}): Harness {
     audit,
     runs,
     gateway,
-    settings: {
-      domain: DOMAIN,
-      usernamePattern: '{cohort}{forename}{surnameInitial}',
-      skuPartNumber: 'STANDARDWOFFPACK_STUDENT',
-      disabledPlans: ['EXCHANGE_S_STANDARD'],
-      allPupilsGroup: 'All Pupils',
-      cohortGroupPattern: 'Pupils Cohort {cohort}',
-      messagingPolicy: 'EduStudent-ChatOff',
-      meetingPolicy: 'EduStudent-NoMeetings',
-      forcePasswordChange: false,
-    },
+    settings: pupilProvisioningSettings(DOMAIN),
     actorId: 'admin-object-id',
     clock,
     logger,

@@ -1,3 +1,4 @@
+import { pupilProvisioningSettings } from '../../support/school-settings';
 import { createMemoryLogger } from '../../../app/logger';
 import { GraphServiceError, LicenceNotFoundError } from '../../../graph/graph-errors';
 import type { GraphGroup, GraphResult, GraphUser, LicenceSku } from '../../../graph/graph-types';
@@ -7,17 +8,7 @@ import { readRollCsv, type RollPupil, type RollReadResult } from '../../../schoo
 import { manageLeavers } from '../../../usecases/manage-leavers';
 import { planProvisioning, type ProvisioningDependencies, type ProvisioningGateway, type ProvisioningRow } from '../../../usecases/provision-pupils';
 
-const SETTINGS = {
-  domain: 'oakfield.example',
-  usernamePattern: '{cohort}{forename}{surnameInitial}',
-  skuPartNumber: 'STANDARDWOFFPACK_STUDENT',
-  disabledPlans: ['EXCHANGE_S_STANDARD'],
-  allPupilsGroup: 'All Pupils',
-  cohortGroupPattern: 'Pupils Cohort {cohort}',
-  messagingPolicy: 'EduStudent-ChatOff',
-  meetingPolicy: 'EduStudent-NoMeetings',
-  forcePasswordChange: false,
-};
+const SETTINGS = pupilProvisioningSettings('oakfield.example');
 const LICENCE = 'STANDARDWOFFPACK_STUDENT:EXCHANGE_S_STANDARD';
 const POLICIES = 'EduStudent-ChatOff|EduStudent-NoMeetings';
 const NOW = new Date('2026-09-07T09:00:00Z');
