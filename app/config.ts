@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { PupilProvisioningSettings } from '../usecases/provision-pupils';
 
 /** Azurite's well-known development account; safe to name, it is published in Azurite's README. */
 export const AZURITE_TABLES_CONNECTION_STRING =
@@ -82,6 +83,12 @@ export interface AppConfig {
     forcePasswordChange: boolean;
     leaverGraceDays: number;
   };
+}
+
+/** The provisioning rules for this school, as the provisioning engine takes them (the CLI and the Admin tab share this). */
+export function pupilProvisioningSettingsOf(config: Pick<AppConfig, 'school' | 'pupils'>): PupilProvisioningSettings {
+  const { leaverGraceDays: _leaverGraceDays, ...rules } = config.pupils;
+  return { domain: config.school.domain, ...rules };
 }
 
 /** A setting that is missing or malformed; start-up reports all of them at once. */

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
 import { Presets, SingleBar } from 'cli-progress';
-import { ConfigurationError, type AppConfig } from './config';
+import { ConfigurationError, pupilProvisioningSettingsOf, type AppConfig } from './config';
 import { createCliLogger, loadCliConfig } from './cli-support';
 import type { Logger } from './logger';
 import { createGraphCredential, type GraphCredentialOptions } from '../graph/graph-credentials';
@@ -30,6 +30,7 @@ import {
   type ProvisioningResult,
 } from '../usecases/provision-pupils';
 import { resetPupilPassword } from '../usecases/reset-pupil-password';
+import { claimLease, PROVISIONING_LEASE_MS } from '../usecases/admin-console';
 
 const USAGE = `Provision pupil accounts from the MIS roll.
 
@@ -172,17 +173,7 @@ async function runCommand(args: CliArgs, config: AppConfig, io: CliIo, logger: L
     audit,
     runs,
     ...(gateway ? { gateway } : {}),
-    settings: {
-      domain: config.school.domain,
-      usernamePattern: config.pupils.usernamePattern,
-      skuPartNumber: config.pupils.skuPartNumber,
-      disabledPlans: config.pupils.disabledPlans,
-      allPupilsGroup: config.pupils.allPupilsGroup,
-      cohortGroupPattern: config.pupils.cohortGroupPattern,
-      messagingPolicy: config.pupils.messagingPolicy,
-      meetingPolicy: config.pupils.meetingPolicy,
-      forcePasswordChange: config.pupils.forcePasswordChange,
-    },
+    settings: pupilProvisioningSettingsOf(config),
     actorId,
     clock,
     logger,
@@ -197,13 +188,29 @@ async function runCommand(args: CliArgs, config: AppConfig, io: CliIo, logger: L
       if (plan.blockers.length > 0) return NOT_RUN;
       return plan.summary.failed + plan.summary.reject > 0 ? ROWS_FAILED : OK;
     }
-    const result = await applyProvisioning(deps, {
-      roll: roll as RollReadResult,
-      academicYearStart,
-      onProgress: progress.update,
-      deliverSlips: slipWriter(args.slips as string),
-      ...(io.signal ? { signal: io.signal } : {}),
-    });
+    // The same lease as the Admin tab's, so the CLI and the tab never provision the school at once.
+    const runId = randomUUID();
+    const busy = await claimLease({ schoolId, runs, leaseMs: PROVISIONING_LEASE_MS, clock }, runId, actorId);
+    if (busy) {
+      progress.stop();
+      say(busy.message);
+      return NOT_RUN;
+    }
+    let result: ProvisioningResult;
+    try {
+      result = await applyProvisioning(
+        { ...deps, newRunId: () => runId },
+        {
+          roll: roll as RollReadResult,
+          academicYearStart,
+          onProgress: progress.update,
+          deliverSlips: slipWriter(args.slips as string),
+          ...(io.signal ? { signal: io.signal } : {}),
+        },
+      );
+    } finally {
+      await runs.releaseLease(schoolId, runId);
+    }
     progress.stop();
     printPlan(result, args, io, live);
     if (result.blocked) return NOT_RUN;

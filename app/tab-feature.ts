@@ -11,6 +11,10 @@ import { getAupCoverageSummary } from '../usecases/aup-coverage';
 import { AupStore } from '../records/aup-store';
 import { AupDocumentFolder } from './aup-feature';
 import type { SummaryProviders } from '../usecases/summarise-incidents';
+import { PROVISIONING_LEASE_MS } from '../usecases/admin-console';
+import { pupilProvisioningSettingsOf } from './config';
+import { ProvisioningRunStore } from '../records/provisioning-run-store';
+import { PupilRegisterStore } from '../records/pupil-register-store';
 
 /**
  * The Teams tab: the governors' summary, the triage view and their JSON API, behind Teams SSO.
@@ -48,6 +52,29 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
       tenantId: context.config.bot.tenantId || context.config.graph.tenantId,
       localIdentitySecret: context.config.tab.localIdentitySecret,
     });
+    const register = new PupilRegisterStore(context.tables);
+    const admin = {
+      schoolName: context.config.school.name,
+      graphLive: context.graph !== undefined,
+      logger: context.logger.child({ feature: 'admin' }),
+      console: {
+        schoolId,
+        provisioning: {
+          schoolId,
+          register,
+          audit: context.audit,
+          ...(context.graph ? { gateway: context.graph } : {}),
+          settings: pupilProvisioningSettingsOf(context.config),
+          clock: context.clock,
+          logger: context.logger.child({ feature: 'provisioning' }),
+        },
+        runs: new ProvisioningRunStore(context.tables),
+        compliance,
+        register,
+        leaseMs: PROVISIONING_LEASE_MS,
+        clock: context.clock,
+      },
+    };
     return {
       name: 'tab',
       routes: (server) =>
@@ -61,6 +88,7 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
           localIdentitySecret: context.config.tab.localIdentitySecret,
           summary: { schoolId, aggregates, audit: context.audit, clock: context.clock, providers: allProviders },
           schoolAudit,
+          admin,
           triage: { schoolId, incidents: context.incidents, aggregates, audit: context.audit, matrix: loadResponseMatrix(context.config), clock: context.clock },
         }),
     };

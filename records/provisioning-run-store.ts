@@ -1,5 +1,5 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { guardStorage, TABLE_NAMES, type Tables } from './tables';
+import { getEntityOrUndefined, guardStorage, isConflict, isNotFound, TABLE_NAMES, type Tables } from './tables';
 
 export type ProvisioningRunKind = 'apply' | 'leavers' | 'reset-password';
 export type ProvisioningRunStatus = 'running' | 'completed' | 'interrupted';
@@ -29,6 +29,24 @@ interface RunEntity {
   finishedAt?: string;
   counts: string;
   interruption?: string;
+}
+
+/** Who holds a school's provisioning lease, shown to anyone who is refused it. */
+export interface ProvisioningLeaseHolder {
+  runId: string;
+  actorId: string;
+  since: string;
+}
+
+export type ProvisioningLease = { acquired: true } | { acquired: false; heldBy: ProvisioningLeaseHolder };
+
+interface LeaseEntity {
+  partitionKey: string;
+  rowKey: string;
+  runId: string;
+  actorId: string;
+  since: string;
+  expiresAt: string;
 }
 
 /** Larger than any millisecond timestamp we will see, so `MAX - time` sorts newest first. */
@@ -65,6 +83,51 @@ export class ProvisioningRunStore {
     });
   }
 
+  /**
+   * Claims the school's provisioning lease, so that two admins (or two server instances, or the CLI and the
+   * tab) never provision the same roll at once. One row per school (PartitionKey `<school>|lease`, so run
+   * listings never see it): created when free, taken over with an etag when its holder's lease has expired
+   * (a process that died), refused otherwise.
+   */
+  async acquireLease(schoolId: string, holder: { runId: string; actorId: string }, now: Date, ttlMs: number): Promise<ProvisioningLease> {
+    return guardStorage('claim provisioning lease', async () => {
+      const table = await this.table();
+      const entity: LeaseEntity = { partitionKey: leasePartition(schoolId), rowKey: 'apply', ...holder, since: now.toISOString(), expiresAt: new Date(now.getTime() + ttlMs).toISOString() };
+      try {
+        await table.createEntity(entity);
+        return { acquired: true };
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
+      const existing = await getEntityOrUndefined<LeaseEntity>(table, entity.partitionKey, entity.rowKey);
+      if (existing && Date.parse(existing.expiresAt) > now.getTime() && existing.runId !== holder.runId) {
+        return { acquired: false, heldBy: { runId: existing.runId, actorId: existing.actorId, since: existing.since } };
+      }
+      try {
+        if (existing) await table.updateEntity(entity, 'Replace', { etag: existing.etag });
+        else await table.createEntity(entity);
+        return { acquired: true };
+      } catch (error) {
+        // Someone else took the expired lease between our read and write.
+        if (!isConflict(error)) throw error;
+        const winner = await getEntityOrUndefined<LeaseEntity>(table, entity.partitionKey, entity.rowKey);
+        return { acquired: false, heldBy: { runId: winner?.runId ?? 'unknown', actorId: winner?.actorId ?? 'unknown', since: winner?.since ?? now.toISOString() } };
+      }
+    });
+  }
+
+  /** Gives the lease back; does nothing when another run holds it now. */
+  async releaseLease(schoolId: string, runId: string): Promise<void> {
+    await guardStorage('release provisioning lease', async () => {
+      const table = await this.table();
+      const existing = await getEntityOrUndefined<LeaseEntity>(table, leasePartition(schoolId), 'apply');
+      if (!existing || existing.runId !== runId) return;
+      await table.deleteEntity(existing.partitionKey, existing.rowKey, { etag: existing.etag }).catch((error: unknown) => {
+        if (!isNotFound(error) && !isConflict(error)) throw error;
+      });
+    });
+  }
+
   /** The most recent runs, newest first, optionally of one kind. */
   async listRuns(schoolId: string, options: { kind?: ProvisioningRunKind; limit?: number } = {}): Promise<ProvisioningRun[]> {
     const limit = options.limit ?? 20;
@@ -87,6 +150,10 @@ export class ProvisioningRunStore {
       return runs;
     });
   }
+}
+
+function leasePartition(schoolId: string): string {
+  return `${schoolId}|lease`;
 }
 
 function rowKeyOf(run: ProvisioningRun): string {

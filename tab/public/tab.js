@@ -127,5 +127,8 @@
     return node;
   }
 
-  window.EsafetyTab = { signIn: signIn, api: api, setStatus: setStatus, el: el, mode: function () { return mode; } };
+  /** For calls api() cannot make, such as reading a streamed answer. */
+  function authorization() { return 'Bearer ' + token; }
+
+  window.EsafetyTab = { signIn: signIn, api: api, authorization: authorization, setStatus: setStatus, el: el, mode: function () { return mode; } };
 })();

@@ -19,6 +19,7 @@ import {
   type TriageDependencies,
   type TriageOutcome,
 } from '../../usecases/triage-incidents';
+import { registerAdminRoutes, type AdminRouteDependencies } from './admin-routes';
 import { issueLocalIdentity, type TabTokenValidator } from './tab-tokens';
 
 export interface TabRouteDependencies {
@@ -29,6 +30,8 @@ export interface TabRouteDependencies {
   summary: SummaryDependencies;
   triage: TriageDependencies;
   schoolAudit: SchoolAuditDependencies;
+  /** The Admin page's API; absent in tests that do not need it. */
+  admin?: AdminRouteDependencies;
   logger: Logger;
   clock: () => Date;
   localIdentitySecret: string | undefined;
@@ -137,6 +140,8 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
   api('post', '/api/incidents/:reference/close', async (req, principal) =>
     toResponse(await closeIncident(deps.triage, principal, reference(req), { ...body(req), etag: etagOf(req) }), withEtag),
   );
+
+  if (deps.admin) registerAdminRoutes(server, api, (req) => authenticate(req, deps), deps.admin);
 }
 
 function auditResponse(outcome: SchoolAuditOutcome): { status: number; body: unknown } {

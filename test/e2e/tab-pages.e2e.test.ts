@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { IncidentStore } from '../../records/incident-store';
+import { PupilRegisterStore } from '../../records/pupil-register-store';
+import { createGatewayForFake, GraphFake } from '../support/graph-fake';
 import { seedIncident } from '../support/tab-auth';
 import { newUser } from '../support/teams-activities';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -10,6 +12,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const governor = newUser('Governor');
 const coordinator = newUser('Coordinator');
+const admin = newUser('Admin');
 
 describe('tab pages in headless Chromium (local identity)', () => {
   let app: TestApp;
@@ -19,9 +22,10 @@ describe('tab pages in headless Chromium (local identity)', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
     mkdirSync('test-results', { recursive: true });
     app = await startTestApp({
-      roles: { staff: [coordinator], coordinator: [coordinator], governor: [governor] },
-      env: { SECRET_LOCAL_IDENTITY_KEY: randomBytes(32).toString('hex') },
-      overrides: { clock: () => new Date('2026-11-23T09:00:00Z') },
+      roles: { staff: [coordinator], coordinator: [coordinator], governor: [governor], admin: [admin] },
+      env: { SECRET_LOCAL_IDENTITY_KEY: randomBytes(32).toString('hex'), SCHOOL_DOMAIN: 'brambleford.example' },
+      // A live (fake) tenant, so the Admin page can apply as well as plan.
+      overrides: { clock: () => new Date('2026-11-23T09:00:00Z'), graph: createGatewayForFake().gateway },
     });
     const deps = { incidents: new IncidentStore(app.services.tables), tables: app.services.tables };
     const types = ['cyberbullying', 'cyberbullying', 'cyberbullying', 'inappropriate-website', 'inappropriate-website', 'inappropriate-website', 'misinformation'] as const;
@@ -84,4 +88,35 @@ describe('tab pages in headless Chromium (local identity)', () => {
     const stored = await new IncidentStore(app.services.tables).getIncident(app.schoolId, 'ES-2026-0300');
     expect(stored?.status).toBe('closed');
   }, 30_000);
+
+  it('lets an admin upload the roll, see the plan, apply it with progress and get the slips', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    const fake = new GraphFake({ seed: 5 });
+    fake.seedSchool();
+    fake.intercept();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.goto(`${app.url}/tab/admin.html?as=${admin.aadObjectId}`);
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    expect(await page.locator('#enforcement').innerText()).toMatch(/No audit has run yet/);
+    const roll = ['Adno,Forename,Surname,Year,Reg Group', '007701,Perpetua,Wrenfield,4,4W', '007702,Cosmo,Hatherleigh,4,4W', '007703,,Blank,4,4W'].join('\r\n');
+    await page.setInputFiles('input[name="csv"]', { name: 'roll.csv', mimeType: 'text/csv', buffer: Buffer.from(roll) });
+    await page.click('#plan-button');
+    await page.waitForSelector('body[data-plan="shown"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}; problems: ${await page.locator('#upload-problems').textContent()}`); });
+    expect(await page.locator('#plan-rows tbody tr').count()).toBe(3);
+    expect(await page.locator('#plan-rows').innerText()).toContain('22perpetuaw@brambleford.example');
+    expect(fake.users.size).toBe(0);
+    await page.screenshot({ path: 'test-results/tab-admin-plan.png', fullPage: true });
+
+    await page.click('#apply-button');
+    await page.waitForSelector('body[data-applied="done"]', { state: 'attached', timeout: 20_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}; problems: ${await page.locator('#upload-problems').textContent()}`); });
+    expect(Number(await page.locator('#progress').getAttribute('value'))).toBe(100);
+    expect(await page.locator('#slips-count').textContent()).toBe('2 slips are ready.');
+    const slips = await page.frameLocator('#slips-frame').locator('body').innerText();
+    expect(slips).toContain('22cosmoh@brambleford.example');
+    expect(await page.locator('#print-slips').isVisible()).toBe(true);
+    expect(fake.users.size).toBe(2);
+    await page.screenshot({ path: 'test-results/tab-admin-applied.png', fullPage: true });
+    await page.close();
+    expect((await new PupilRegisterStore(app.services.tables).listPupils(app.schoolId)).map((p) => p.userPrincipalName).sort()).toEqual(['22cosmoh@brambleford.example', '22perpetuaw@brambleford.example']);
+  }, 40_000);
 });

@@ -1,4 +1,4 @@
-import { loadConfig, type AppConfig } from '../../app/config';
+import { loadConfig, pupilProvisioningSettingsOf, type AppConfig } from '../../app/config';
 import type { PupilProvisioningSettings } from '../../usecases/provision-pupils';
 
 /** The pupil rules a school gets with no overrides: the defaults in app/config.ts, not a second copy. */
@@ -8,6 +8,5 @@ export function defaultPupilConfig(): AppConfig['pupils'] {
 
 /** Provisioning settings for a test school on `domain`, from the configuration defaults. */
 export function pupilProvisioningSettings(domain: string): PupilProvisioningSettings {
-  const { leaverGraceDays: _leaverGraceDays, ...rules } = defaultPupilConfig();
-  return { domain, ...rules };
+  return pupilProvisioningSettingsOf({ school: { ...loadConfig({}).school, domain }, pupils: defaultPupilConfig() });
 }

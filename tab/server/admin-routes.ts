@@ -1,0 +1,122 @@
+import type { Request, Response, Server } from 'restify';
+import type { Logger } from '../../app/logger';
+import { StorageUnavailableError } from '../../records/tables';
+import type { Principal } from '../../school/roles';
+import {
+  applyUploadedRoll,
+  canAdminister,
+  getEnforcementOverview,
+  planUploadedRoll,
+  type AdminConsoleDependencies,
+  type AdminOutcome,
+  type RollUpload,
+} from '../../usecases/admin-console';
+import { renderCredentialSlips } from '../../usecases/credential-slips';
+
+export interface AdminRouteDependencies {
+  console: AdminConsoleDependencies;
+  schoolName: string;
+  /** False in plan mode (no tenant): the page can plan but not apply. */
+  graphLive: boolean;
+  logger: Logger;
+}
+
+type ApiResult = { status: number; body: unknown };
+type JsonRoute = (method: 'get' | 'post', path: string, handler: (req: Request, principal: Principal) => Promise<ApiResult>) => void;
+
+/**
+ * The Admin page's API: plan and apply an uploaded roll, and the latest enforcement audit.
+ *
+ * `POST /api/admin/provisioning/apply` answers with newline-delimited JSON so the page can show progress
+ * while the run works: `{"type":"progress",…}` lines, then `{"type":"slips","html":…}` when there are new
+ * passwords (the only copy: they are never stored), then `{"type":"result",…}`. Refusals that come before
+ * any work (no token, wrong role, a bad file, another run in progress) are ordinary JSON errors.
+ */
+export function registerAdminRoutes(server: Server, api: JsonRoute, authenticate: (req: Request) => Promise<Principal | undefined>, deps: AdminRouteDependencies): void {
+  api('get', '/api/admin/status', async (_req, principal) => {
+    if (!canAdminister(principal)) return adminResponse({ kind: 'forbidden' });
+    return { status: 200, body: { graphMode: deps.graphLive ? 'live' : 'plan', domain: deps.console.provisioning.settings.domain } };
+  });
+
+  api('post', '/api/admin/provisioning/plan', async (req, principal) => adminResponse(await planUploadedRoll(deps.console, principal, uploadOf(req))));
+
+  api('get', '/api/admin/enforcement', async (_req, principal) => adminResponse(await getEnforcementOverview(deps.console, principal)));
+
+  server.post('/api/admin/provisioning/apply', async (req: Request, res: Response) => {
+    res.header('cache-control', 'no-store');
+    const principal = await authenticate(req);
+    if (!principal) {
+      res.header('www-authenticate', 'Bearer');
+      return void res.json(401, { error: 'Sign in through Teams: this request had no valid sign-in token.' });
+    }
+    if (!deps.graphLive) {
+      return void res.json(409, { error: 'This server has no tenant (GRAPH_MODE=plan), so it can plan but not apply. Set GRAPH_MODE=live and the Graph sign-in settings to provision accounts.' });
+    }
+    const stream = new NdjsonStream(res);
+    const controller = new AbortController();
+    // The admin closed the page: stop at the next step. Each pupil's progress is in the register for the next run.
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    try {
+      const outcome = await applyUploadedRoll(deps.console, principal, uploadOf(req), {
+        signal: controller.signal,
+        onProgress: (progress) => void stream.send({ type: 'progress', ...progress }).catch(() => undefined),
+        deliverSlips: async (slips) => stream.send({ type: 'slips', count: slips.length, html: renderCredentialSlips(slips, { schoolName: deps.schoolName }) }),
+      });
+      if (outcome.kind !== 'ok') {
+        const refusal = adminResponse(outcome);
+        if (!stream.started) return void res.json(refusal.status, refusal.body);
+        await stream.send({ type: 'error', ...(refusal.body as object) });
+        return void res.end();
+      }
+      const { rows, summary, blockers, blocked, runId, interrupted, resumedRunId, slipsIssued } = outcome.value;
+      await stream.send({ type: 'result', runId, blocked, blockers, summary, rows, slipsIssued, ...(interrupted ? { interrupted } : {}), ...(resumedRunId ? { resumedRunId } : {}) });
+      res.end();
+    } catch (error) {
+      deps.logger.error('admin.apply-failed', { errorName: (error as Error).name });
+      const message =
+        error instanceof StorageUnavailableError
+          ? 'Storage is unavailable. Each pupil done so far is saved; apply again shortly to finish.'
+          : 'Provisioning stopped. Each pupil done so far is saved; apply again to finish, or run `npm run provision -- apply` to see the details.';
+      if (!stream.started) return void res.json(error instanceof StorageUnavailableError ? 503 : 500, { error: message });
+      await stream.send({ type: 'error', error: message }).catch(() => undefined);
+      res.end();
+    }
+  });
+}
+
+/** Newline-delimited JSON written as it happens; `send` resolves once the line is handed to the socket. */
+class NdjsonStream {
+  started = false;
+  constructor(private readonly res: Response) {}
+
+  send(message: object): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      this.res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    }
+    return new Promise((resolve, reject) => {
+      if (this.res.destroyed) return reject(new Error('The page closed before this was delivered.'));
+      this.res.write(`${JSON.stringify(message)}\n`, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+}
+
+function uploadOf(req: Request): RollUpload {
+  const value: unknown = req.body;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as RollUpload) : {};
+}
+
+function adminResponse<T>(outcome: AdminOutcome<T>): ApiResult {
+  switch (outcome.kind) {
+    case 'ok':
+      return { status: 200, body: outcome.value };
+    case 'forbidden':
+      return { status: 403, body: { error: 'Only the IT coordinator (admin role) and the headteacher may use the Admin page.' } };
+    case 'invalid':
+      return { status: 400, body: { error: 'The upload needs attention.', problems: outcome.problems } };
+    case 'busy':
+      return { status: 409, body: { error: outcome.message } };
+  }
+}
