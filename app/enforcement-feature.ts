@@ -36,20 +36,10 @@ export function createDailyAuditJob(options: DailyAuditJobOptions): ScheduledJob
   const instanceId = options.instanceId ?? randomUUID();
   const [dueHour, dueMinute] = enforcement.config.enforcement.auditTime.split(':').map(Number) as [number, number];
   let settledDay: string | undefined;
-  let policiesChecked = false;
   return {
     name: 'enforcement.daily-audit',
     everyMs: options.everyMs ?? 60_000,
     async run(): Promise<void> {
-      if (enforcement.graph && !policiesChecked) {
-        // The start-up check: the first tick after the server starts names any pupil policy an admin must create.
-        policiesChecked = true;
-        await checkTeamsPolicies(enforcement.graph, enforcement.config.pupils).catch((error: Error) => {
-          if (error instanceof MissingTeamsPolicyError) {
-            for (const missing of error.missing) logger.error('enforcement.policy-missing', { policyType: missing.type, policyName: missing.name, help: error.message });
-          } else logger.warn('enforcement.policy-check-failed', { errorName: error.name });
-        });
-      }
       const startedAt = enforcement.clock();
       const local = londonDateTime(startedAt);
       const day = `${local.y}-${String(local.m).padStart(2, '0')}-${String(local.d).padStart(2, '0')}`;
@@ -77,7 +67,24 @@ export function createDailyAuditJob(options: DailyAuditJobOptions): ScheduledJob
   };
 }
 
-/** Pupil-policy enforcement: the /meeting command and the daily audit (whose first tick checks the Teams policies exist). */
+/**
+ * The start-up check: names any pupil Teams policy an admin must create in the Teams admin center (Graph can
+ * assign policies but not create them). It logs and lets the server run: incident reporting must not stop for
+ * a missing pupil policy, and every audit or fix run checks again and refuses while one is missing.
+ */
+export async function checkTeamsPoliciesAtStartup(enforcement: Pick<EnforcementDependencies, 'graph' | 'config'>, logger: Logger): Promise<void> {
+  if (!enforcement.graph) return;
+  try {
+    await checkTeamsPolicies(enforcement.graph, enforcement.config.pupils);
+    logger.info('enforcement.policies-found', {});
+  } catch (error) {
+    if (error instanceof MissingTeamsPolicyError) {
+      for (const missing of error.missing) logger.error('enforcement.policy-missing', { policyType: missing.type, policyName: missing.name, help: error.message });
+    } else logger.warn('enforcement.policy-check-failed', { errorName: (error as Error).name });
+  }
+}
+
+/** Pupil-policy enforcement: the /meeting command, the start-up policy check and the daily audit. */
 export const enforcementFeature: FeatureFactory = (context: FeatureContext) => {
   const logger = context.logger.child({ feature: 'enforcement' });
   const schoolId = context.config.school.id;
@@ -94,6 +101,7 @@ export const enforcementFeature: FeatureFactory = (context: FeatureContext) => {
   return {
     name: 'enforcement',
     bot: { commands: [createMeetingCommand({ schoolId, graph: context.graph, audit: context.audit, clock: context.clock, logger })] },
+    startup: () => checkTeamsPoliciesAtStartup(enforcement, logger),
     jobs: [createDailyAuditJob({ enforcement, compliance: new ComplianceStore(context.tables, context.clock), logger })],
   };
 };

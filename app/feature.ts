@@ -40,6 +40,8 @@ export interface AppFeature {
   bot?: BotFeature;
   routes?(server: Server): void;
   jobs?: ScheduledJob[];
+  /** Runs once when the server starts listening, without holding up start-up; failures are the feature's to log. */
+  startup?(): Promise<void>;
 }
 
 export type FeatureFactory = (context: FeatureContext) => AppFeature;

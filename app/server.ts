@@ -43,6 +43,9 @@ export async function startServer(services: AppServices, options: { port: number
     timer.unref();
     return timer;
   });
+  for (const feature of services.features) {
+    feature.startup?.().catch((error: Error) => services.logger.warn('feature.startup-failed', { feature: feature.name, errorName: error.name }));
+  }
   const address = server.address();
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
   return {

@@ -1,3 +1,4 @@
+import { createTabFeature } from '../../../app/tab-feature';
 import { ComplianceStore } from '../../../records/compliance-store';
 import { ProvisioningRunStore } from '../../../records/provisioning-run-store';
 import { PupilRegisterStore } from '../../../records/pupil-register-store';
@@ -58,7 +59,8 @@ describe('Admin tab API: provisioning from an upload, and the latest enforcement
         admin: [users.admin],
       },
       env: { ...idp.env, SCHOOL_DOMAIN: DOMAIN, SCHOOL_NAME: 'Brambleford Primary' },
-      overrides: { clock: () => NOW, graph: gateway },
+      // The tab alone: other features' start-up checks would add Graph traffic these tests count.
+      overrides: { clock: () => NOW, graph: gateway, features: [createTabFeature()] },
     });
   });
 
@@ -216,7 +218,7 @@ describe('Admin tab API: provisioning from an upload, and the latest enforcement
     const register = await new PupilRegisterStore(app.services.tables).listPupils(app.schoolId);
     const drifted = register.find((p) => p.userPrincipalName.startsWith('21zoeq'))!;
     const compliance = new ComplianceStore(app.services.tables, () => NOW);
-    const drift = { kind: 'direct-policy-assignment', setting: 'TeamsMessagingPolicy', expected: 'EduStudent-ChatOff', actual: 'Global', reason: "direct assignment of TeamsMessagingPolicy 'Global' overrides EduStudent-ChatOff", repairable: true } as const;
+    const drift = { kind: 'teams-policy', setting: 'TeamsMessagingPolicy', expected: 'EduStudent-ChatOff', actual: 'Global', reason: "direct assignment of TeamsMessagingPolicy 'Global' overrides EduStudent-ChatOff", repairable: true } as const;
     await compliance.saveRun(
       app.schoolId,
       {
