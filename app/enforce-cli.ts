@@ -56,7 +56,8 @@ export async function runEnforceCli(argv: readonly string[], io: EnforceCliIo): 
   }
   const config = loadCliConfig(io);
   if (!config) return NOT_RUN;
-  const logger = createCliLogger(config, io);
+  const correlationId = randomUUID();
+  const logger = createCliLogger(config, io).child({ correlationId });
   const graph = io.graph ?? connectGraph(config, logger, { onDeviceCodeMessage: say });
   if (!graph) {
     say(`GRAPH_MODE=plan reads and changes nothing in Microsoft 365, so "enforce ${command}" cannot run. Set GRAPH_MODE=live and the Graph sign-in settings (see "Enforcing the pupil safety settings" in the README).`);
@@ -76,7 +77,6 @@ export async function runEnforceCli(argv: readonly string[], io: EnforceCliIo): 
     clock,
     logger,
   };
-  const correlationId = randomUUID();
   try {
     const startedAt = clock().toISOString();
     const runId = `${command}-${startedAt.replace(/[:.]/g, '')}-${correlationId.slice(0, 8)}`;

@@ -103,8 +103,8 @@ export async function runProvisionCli(argv: readonly string[], io: CliIo): Promi
   const config = loadCliConfig(io);
   if (!config) return NOT_RUN;
 
-  const logger = createCliLogger(config, io);
   const correlationId = randomUUID();
+  const logger = createCliLogger(config, io).child({ correlationId });
   try {
     return await runCommand(args, config, io, logger);
   } catch (error) {

@@ -121,7 +121,8 @@ export class EsafetyBot extends TeamsActivityHandler {
       return contributed.handle(context, principal, data, trigger);
     }
     if (verb !== 'submitIncident') {
-      this.deps.logger.warn('card.unknown-verb', { correlationId: context.activity.id, verb: String(verb) });
+      // The verb is client-supplied text: log only its length, never its content.
+      this.deps.logger.warn('card.unknown-verb', { correlationId: context.activity.id, verbLength: String(verb ?? '').length });
       return messageResponse('This card is not supported any more: send /help to see what I can do.');
     }
     const answer = await this.submitReport(context, invokeValue.action?.data);
@@ -203,7 +204,8 @@ export class EsafetyBot extends TeamsActivityHandler {
   /** Alerts are already safe in the outbox; sending them now is best effort, and the sweep retries. */
   private async sendAlerts(reference: string, logger: Logger): Promise<void> {
     try {
-      await deliverPendingAlerts(this.deps.alerts, { reference });
+      // The turn's logger, so the alert lines carry the report's correlation id.
+      await deliverPendingAlerts({ ...this.deps.alerts, logger }, { reference });
     } catch (error) {
       logger.warn('alert.dispatch-deferred', { reference, errorName: (error as Error).name });
     }

@@ -32,7 +32,7 @@ type JsonRoute = (method: 'get' | 'post', path: string, handler: (req: Request, 
  * passwords (the only copy: they are never stored), then `{"type":"result",…}`. Refusals that come before
  * any work (no token, wrong role, a bad file, another run in progress) are ordinary JSON errors.
  */
-export function registerAdminRoutes(server: Server, api: JsonRoute, authenticate: (req: Request) => Promise<Principal | undefined>, deps: AdminRouteDependencies): void {
+export function registerAdminRoutes(server: Server, api: JsonRoute, authenticate: (req: Request, logger: Logger) => Promise<Principal | undefined>, deps: AdminRouteDependencies): void {
   api('get', '/api/admin/status', async (_req, principal) => {
     if (!canAdminister(principal)) return adminResponse({ kind: 'forbidden' });
     return { status: 200, body: { graphMode: deps.graphLive ? 'live' : 'plan', domain: deps.console.provisioning.settings.domain } };
@@ -44,7 +44,10 @@ export function registerAdminRoutes(server: Server, api: JsonRoute, authenticate
 
   server.post('/api/admin/provisioning/apply', async (req: Request, res: Response) => {
     res.header('cache-control', 'no-store');
-    const principal = await authenticate(req);
+    const correlationId = req.id();
+    const logger = deps.logger.child({ correlationId });
+    res.header('x-correlation-id', correlationId);
+    const principal = await authenticate(req, logger);
     if (!principal) {
       res.header('www-authenticate', 'Bearer');
       return void res.json(401, { error: 'Sign in through Teams: this request had no valid sign-in token.' });
@@ -74,7 +77,7 @@ export function registerAdminRoutes(server: Server, api: JsonRoute, authenticate
       await stream.send({ type: 'result', runId, blocked, blockers, summary, rows, slipsIssued, ...(interrupted ? { interrupted } : {}), ...(resumedRunId ? { resumedRunId } : {}) });
       res.end();
     } catch (error) {
-      deps.logger.error('admin.apply-failed', { errorName: (error as Error).name });
+      logger.error('admin.apply-failed', { errorName: (error as Error).name });
       const message =
         error instanceof StorageUnavailableError
           ? 'Storage is unavailable. Each pupil done so far is saved; apply again shortly to finish.'

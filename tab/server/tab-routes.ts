@@ -95,7 +95,11 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
 
   const api = (method: 'get' | 'post' | 'put', path: string, handler: Handler): void => {
     server[method](path, async (req: Request, res: Response) => {
-      const principal = await authenticate(req, deps);
+      // restify's request id: in every log line of this request and in the answer, so a reported problem can be found.
+      const correlationId = req.id();
+      const logger = deps.logger.child({ correlationId });
+      res.header('x-correlation-id', correlationId);
+      const principal = await authenticate(req, deps, logger);
       res.header('cache-control', 'no-store');
       if (!principal) {
         res.header('www-authenticate', 'Bearer');
@@ -107,7 +111,7 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
         res.json(result.status, result.body);
       } catch (error) {
         if (error instanceof StorageUnavailableError) return void res.json(503, { error: 'Storage is unavailable; nothing was saved. Try again shortly.' });
-        deps.logger.error('tab.api-failed', { path, errorName: (error as Error).name });
+        logger.error('tab.api-failed', { path, errorName: (error as Error).name });
         res.json(500, { error: 'Something went wrong; nothing was saved.' });
       }
     });
@@ -141,7 +145,7 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
     toResponse(await closeIncident(deps.triage, principal, reference(req), { ...body(req), etag: etagOf(req) }), withEtag),
   );
 
-  if (deps.admin) registerAdminRoutes(server, api, (req) => authenticate(req, deps), deps.admin);
+  if (deps.admin) registerAdminRoutes(server, api, (req, logger) => authenticate(req, deps, logger), deps.admin);
 }
 
 function auditResponse(outcome: SchoolAuditOutcome): { status: number; body: unknown } {
@@ -184,13 +188,13 @@ function toResponse<T>(outcome: TriageOutcome<T>, shape: (value: T) => unknown):
   }
 }
 
-async function authenticate(req: Request, deps: TabRouteDependencies): Promise<Principal | undefined> {
+async function authenticate(req: Request, deps: TabRouteDependencies, logger: Logger = deps.logger): Promise<Principal | undefined> {
   const header = req.header('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) return undefined;
   const check = await deps.validator.validate(match[1]!);
   if (!check.ok) {
-    deps.logger.info('tab.token-refused', { reason: check.reason });
+    logger.info('tab.token-refused', { reason: check.reason });
     return undefined;
   }
   return deps.roles.getPrincipal(check.objectId);
