@@ -89,6 +89,10 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
           summary: { schoolId, aggregates, audit: context.audit, clock: context.clock, providers: allProviders },
           schoolAudit,
           admin,
+          transfer: {
+            register,
+            packs: { schoolId, schoolName: context.config.school.name, incidents: context.incidents, pupils: register, audit: context.audit, roles: context.roles, clock: context.clock },
+          },
           triage: { schoolId, incidents: context.incidents, aggregates, audit: context.audit, matrix: loadResponseMatrix(context.config), clock: context.clock },
         }),
     };

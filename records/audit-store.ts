@@ -84,12 +84,12 @@ export class AuditStore {
     };
   }
 
-  /** Entries for a school, oldest first, optionally only for one target (e.g. an incident reference). */
-  async listAudit(schoolId: string, options: { target?: string; since?: Date } = {}): Promise<AuditRecord[]> {
+  /** Entries for a school, oldest first, optionally only for one target (e.g. an incident reference) or one action. */
+  async listAudit(schoolId: string, options: { target?: string; action?: string; since?: Date } = {}): Promise<AuditRecord[]> {
     const since = (options.since ?? new Date(0)).toISOString();
-    const filter = options.target
-      ? odata`PartitionKey eq ${schoolId} and RowKey ge ${since} and target eq ${options.target}`
-      : odata`PartitionKey eq ${schoolId} and RowKey ge ${since}`;
+    let filter = odata`PartitionKey eq ${schoolId} and RowKey ge ${since}`;
+    if (options.target) filter += ` and ${odata`target eq ${options.target}`}`;
+    if (options.action) filter += ` and ${odata`action eq ${options.action}`}`;
     return guardStorage('list audit', async () => {
       const table = await this.tables.getTable(TABLE_NAMES.audit);
       const records: AuditRecord[] = [];

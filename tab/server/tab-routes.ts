@@ -21,6 +21,7 @@ import {
 } from '../../usecases/triage-incidents';
 import { registerAdminRoutes, type AdminRouteDependencies } from './admin-routes';
 import { issueLocalIdentity, type TabTokenValidator } from './tab-tokens';
+import { registerTransferRoutes, type TransferRouteDependencies } from './transfer-routes';
 
 export interface TabRouteDependencies {
   schoolId: string;
@@ -32,6 +33,8 @@ export interface TabRouteDependencies {
   schoolAudit: SchoolAuditDependencies;
   /** The Admin page's API; absent in tests that do not need it. */
   admin?: AdminRouteDependencies;
+  /** The child-protection transfer pack's API; absent in tests that do not need it. */
+  transfer?: TransferRouteDependencies;
   logger: Logger;
   clock: () => Date;
   localIdentitySecret: string | undefined;
@@ -145,6 +148,7 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
     toResponse(await closeIncident(deps.triage, principal, reference(req), { ...body(req), etag: etagOf(req) }), withEtag),
   );
 
+  if (deps.transfer) registerTransferRoutes(api, deps.transfer);
   if (deps.admin) registerAdminRoutes(server, api, (req, logger) => authenticate(req, deps, logger), deps.admin);
 }
 
