@@ -32,7 +32,7 @@ describe('transfer pack API (the tab)', () => {
       env: { ...idp.env, SCHOOL_NAME: 'Hollin Bank Primary' },
       overrides: { clock: () => NOW, features: [createTabFeature()] },
     });
-    await new PupilRegisterStore(app.services.tables).savePupils(app.schoolId, [pupil('P-LEAVER', 'Ottoline', 'Brackenridge', 'disabled'), pupil('P-STAYS', 'Fenwick', 'Aldous')]);
+    await new PupilRegisterStore(app.services.tables).savePupils(app.schoolId, [pupil('P-LEAVER', 'Ottoline', 'Brackenridge', 'leaver-disabled'), pupil('P-STAYS', 'Fenwick', 'Aldous')]);
     const deps = { incidents: new IncidentStore(app.services.tables), tables: app.services.tables };
     await seedIncident(deps, app.schoolId, { reference: 'ES-2026-0601', type: 'cyberbullying', involved: [{ kind: 'pupil', pupilId: 'P-LEAVER' }], description: 'Messages about a classmate in a game chat.' });
     await seedIncident(deps, app.schoolId, { reference: 'ES-2026-0602', type: 'inappropriate-website', involved: [{ kind: 'pupil', pupilId: 'P-STAYS' }], description: 'Opened an unsuitable video site.' });
@@ -67,7 +67,7 @@ describe('transfer pack API (the tab)', () => {
     const listed = await call('dsl', 'GET', '/api/transfer-packs/pupils');
     expect(listed.body.pupils).toEqual([
       { pupilId: 'P-STAYS', label: 'Aldous, Fenwick (5H)', status: 'active' },
-      { pupilId: 'P-LEAVER', label: 'Brackenridge, Ottoline (5H)', status: 'disabled' },
+      { pupilId: 'P-LEAVER', label: 'Brackenridge, Ottoline (5H)', status: 'leaver-disabled' },
     ]);
   });
 
