@@ -1,7 +1,7 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import type { CloudAdapter } from 'botbuilder';
 import type { AppConfig } from './config';
-import { readJsonSetting, ConfigurationError } from './config';
+import { readJsonSetting, ConfigurationError, schoolConfigs } from './config';
 import type { Logger } from './logger';
 import { AdapterMessenger, createBotAdapter } from '../bot/adapter';
 import { EsafetyBot } from '../bot/esafety-bot';
@@ -14,6 +14,8 @@ import { IncidentAggregateStore } from '../records/incident-aggregate-store';
 import { connectGraph } from './graph-connection';
 import type { AppFeature, FeatureContext, FeatureFactory } from './feature';
 import { FEATURES } from './features';
+import { SchoolRouter } from './school-router';
+import { createTabTokenValidator } from './tab-feature';
 import { AuditStore } from '../records/audit-store';
 import { ConversationStore } from '../records/conversation-store';
 import { CounterStore } from '../records/counter-store';
@@ -75,21 +77,55 @@ export function loadRoleDirectory(config: AppConfig, tables: Tables, clock: () =
   }
 }
 
-/** The composition root: the one place that turns configuration into connected services. */
-export function composeServices(config: AppConfig, logger: Logger, overrides: ComposeOverrides = {}): AppServices {
-  const clock = overrides.clock ?? (() => new Date());
+/** What the schools of one deployment share: one storage account, one tenant, one bot registration. */
+interface SharedServices {
+  tables: Tables;
+  graph: GraphGateway | undefined;
+  adapter: CloudAdapter;
+}
+
+function composeShared(config: AppConfig, logger: Logger, overrides: ComposeOverrides): SharedServices {
   // Without a connection string, storage is reached with the app's managed identity (no shared keys).
   const tables = new Tables(
     config.tables.connectionString
       ? { connectionString: config.tables.connectionString }
       : { endpoint: config.tables.endpoint, credential: new DefaultAzureCredential() },
   );
+  return { tables, graph: overrides.graph ?? connectGraph(config, logger), adapter: createBotAdapter(config.bot, logger) };
+}
+
+/**
+ * The composition root for a deployment: one `AppServices` per school (one, or each school in SCHOOLS_FILE),
+ * sharing storage, Graph and the bot adapter. Each school's services see only its own id, roles and settings,
+ * so its records stay in its own partitions.
+ */
+export function composeSchools(config: AppConfig, logger: Logger, overrides: ComposeOverrides = {}): AppServices[] {
+  const configs = schoolConfigs(config);
+  if (overrides.roles && configs.length > 1) throw new Error('A roles override serves one school; give each school of a trust its own roles file.');
+  const shared = composeShared(config, logger, overrides);
+  return configs.map((school) => composeServices(school, configs.length > 1 ? logger.child({ schoolId: school.school.id }) : logger, overrides, shared));
+}
+
+/** Every school a deployment serves, and how a request finds its school. */
+export interface Deployment {
+  schools: AppServices[];
+  router: SchoolRouter;
+}
+
+/** The whole deployment: each school's services plus the router that sends each request to its school. */
+export function composeDeployment(config: AppConfig, logger: Logger, overrides: ComposeOverrides = {}): Deployment {
+  const schools = composeSchools(config, logger, overrides);
+  return { schools, router: new SchoolRouter(schools, createTabTokenValidator(config)) };
+}
+
+/** The composition root for one school: the one place that turns configuration into connected services. */
+export function composeServices(config: AppConfig, logger: Logger, overrides: ComposeOverrides = {}, shared: SharedServices = composeShared(config, logger, overrides)): AppServices {
+  const clock = overrides.clock ?? (() => new Date());
+  const { tables, graph, adapter } = shared;
   const schoolId = config.school.id;
   const incidents = new IncidentStore(tables);
   const conversations = new ConversationStore(tables);
-  const graph = overrides.graph ?? connectGraph(config, logger);
   const roles = overrides.roles ?? loadRoleDirectory(config, tables, clock, graph);
-  const adapter = createBotAdapter(config.bot, logger);
   const report: ReportIncidentDependencies = {
     schoolId,
     incidents,

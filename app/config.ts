@@ -72,6 +72,8 @@ export interface AppConfig {
     /** Signs the stand-in identity used outside Teams in local development; empty disables it. */
     localIdentitySecret: string | undefined;
   };
+  /** Set when SCHOOLS_FILE lists the schools of a trust that this deployment serves; `school` and `roles` are then the first school's. */
+  trust: { schools: SchoolEntry[] } | undefined;
   pupils: {
     usernamePattern: string;
     skuPartNumber: string;
@@ -89,6 +91,88 @@ export interface AppConfig {
 export function pupilProvisioningSettingsOf(config: Pick<AppConfig, 'school' | 'pupils'>): PupilProvisioningSettings {
   const { leaverGraceDays: _leaverGraceDays, ...rules } = config.pupils;
   return { domain: config.school.domain, ...rules };
+}
+
+/**
+ * One school of a trust, as SCHOOLS_FILE lists it. Everything not given here is the deployment's setting
+ * (Graph, storage, the bot, the pupil rules). Records are partitioned by `id`.
+ */
+export interface SchoolEntry {
+  id: string;
+  name: string;
+  domain: string;
+  /** With ROLES_SOURCE=file: this school's roles file. */
+  rolesFile?: string;
+  /** With ROLES_SOURCE=graph: this school's security group per role. */
+  roleGroups?: Record<string, string>;
+  aupDocumentsDir?: string;
+  responseMatrixFile?: string;
+}
+
+/** The configuration each school runs with: one for a single school, one per SCHOOLS_FILE entry for a trust. */
+export function schoolConfigs(config: AppConfig): AppConfig[] {
+  if (!config.trust) return [config];
+  return config.trust.schools.map((entry) => ({
+    ...config,
+    school: { id: entry.id, name: entry.name, domain: entry.domain, responseMatrixFile: entry.responseMatrixFile ?? config.school.responseMatrixFile },
+    roles: { ...config.roles, file: entry.rolesFile ?? config.roles.file, groups: entry.roleGroups ?? config.roles.groups },
+    aup: { ...config.aup, documentsDir: entry.aupDocumentsDir ?? config.aup.documentsDir },
+  }));
+}
+
+/** Reads and checks SCHOOLS_FILE; every problem is added to `problems`, naming the school. */
+function readSchoolsFile(path: string, rolesSource: RolesSource, problems: string[]): SchoolEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    problems.push(`SCHOOLS_FILE points at ${path}, which could not be read as JSON: ${(error as Error).message}`);
+    return [];
+  }
+  const list = (parsed as { schools?: unknown } | null)?.schools;
+  if (!Array.isArray(list) || list.length === 0) {
+    problems.push('SCHOOLS_FILE must be a JSON object with a non-empty "schools" list.');
+    return [];
+  }
+  const seen = new Set<string>();
+  const schools: SchoolEntry[] = [];
+  list.forEach((raw: unknown, index) => {
+    const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    const label = `SCHOOLS_FILE school ${index + 1}${typeof entry.id === 'string' ? ` ("${entry.id}")` : ''}`;
+    const str = (key: string): string | undefined => (typeof entry[key] === 'string' && (entry[key] as string).trim() !== '' ? (entry[key] as string).trim() : undefined);
+    const id = str('id') ?? '';
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) problems.push(`${label}: "id" must be lower-case letters, digits and hyphens.`);
+    else if (seen.has(id)) problems.push(`${label}: the id "${id}" is used twice; each school's records are kept under its own id.`);
+    seen.add(id);
+    const name = str('name');
+    const domain = str('domain');
+    if (!name) problems.push(`${label}: "name" is required (it is shown on cards and slips).`);
+    if (!domain) problems.push(`${label}: "domain" is required (pupil usernames end with it).`);
+    const school: SchoolEntry = { id, name: name ?? '', domain: (domain ?? '').toLowerCase() };
+    if (rolesSource === 'file') {
+      const rolesFile = str('rolesFile');
+      if (!rolesFile) problems.push(`${label}: "rolesFile" is required with ROLES_SOURCE=file, so that each school has its own people.`);
+      else school.rolesFile = rolesFile;
+    } else {
+      const groups = entry.roleGroups;
+      const valid = typeof groups === 'object' && groups !== null && !Array.isArray(groups) ? (groups as Record<string, unknown>) : {};
+      const roleGroups: Record<string, string> = {};
+      for (const [role, group] of Object.entries(valid)) {
+        if (!(ROLE_NAMES as readonly string[]).includes(role)) problems.push(`${label}: "roleGroups" has an unknown role "${role}".`);
+        else if (typeof group === 'string' && group.trim()) roleGroups[role] = group.trim();
+      }
+      for (const role of ['staff', 'coordinator', 'dsl', 'headteacher'] as const) {
+        if (!roleGroups[role]) problems.push(`${label}: "roleGroups.${role}" is required with ROLES_SOURCE=graph.`);
+      }
+      school.roleGroups = roleGroups;
+    }
+    const aupDocumentsDir = str('aupDocumentsDir');
+    if (aupDocumentsDir) school.aupDocumentsDir = aupDocumentsDir;
+    const responseMatrixFile = str('responseMatrixFile');
+    if (responseMatrixFile) school.responseMatrixFile = responseMatrixFile;
+    schools.push(school);
+  });
+  return schools;
 }
 
 /** A setting that is missing or malformed; start-up reports all of them at once. */
@@ -121,6 +205,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'SCHOOL_ID', purpose: 'Partition key for this school\'s records (letters, digits, hyphens)', default: 'local-school' },
   { name: 'SCHOOL_NAME', purpose: 'School name shown on cards and credential slips', default: 'Local Primary School' },
   { name: 'SCHOOL_DOMAIN', purpose: 'Domain for pupil usernames; required when GRAPH_MODE=live', default: 'school.example' },
+  { name: 'SCHOOLS_FILE', purpose: 'Optional JSON list of a trust\'s schools (id, name, domain, roles, AUP folder) served by one deployment; replaces SCHOOL_*' },
   { name: 'RESPONSE_MATRIX_FILE', purpose: 'Optional JSON file that replaces the default response matrix' },
   { name: 'TABLES_CONNECTION_STRING', purpose: 'Azure Tables connection string; defaults to Azurite on 127.0.0.1:10002', default: 'Azurite development storage' },
   { name: 'TABLES_ENDPOINT', purpose: 'Table endpoint used with managed identity instead of a connection string' },
@@ -218,6 +303,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     if (group) groups[role] = group;
   }
 
+  const schoolsFile = optional('SCHOOLS_FILE');
+  const trustSchools = schoolsFile ? readSchoolsFile(schoolsFile, rolesSource, problems) : undefined;
+  const firstSchool = trustSchools?.[0];
+
   const explicitConnection = env.TABLES_CONNECTION_STRING?.trim() || undefined;
   const tablesEndpoint = optional('TABLES_ENDPOINT');
 
@@ -225,10 +314,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: integer('PORT', 0, 65535),
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error']),
     school: {
-      id: schoolId,
-      name: text('SCHOOL_NAME'),
-      domain: text('SCHOOL_DOMAIN').toLowerCase(),
-      responseMatrixFile: optional('RESPONSE_MATRIX_FILE'),
+      id: firstSchool?.id ?? schoolId,
+      name: firstSchool?.name ?? text('SCHOOL_NAME'),
+      domain: firstSchool?.domain ?? text('SCHOOL_DOMAIN').toLowerCase(),
+      responseMatrixFile: firstSchool?.responseMatrixFile ?? optional('RESPONSE_MATRIX_FILE'),
     },
     tables: {
       connectionString: explicitConnection ?? (tablesEndpoint ? undefined : AZURITE_TABLES_CONNECTION_STRING),
@@ -242,8 +331,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     roles: {
       source: rolesSource,
-      file: optional('ROLES_FILE'),
-      groups,
+      file: firstSchool?.rolesFile ?? optional('ROLES_FILE'),
+      groups: firstSchool?.roleGroups ?? groups,
       cacheMinutes: integer('ROLES_CACHE_MINUTES', 0, 24 * 60),
     },
     graph: {
@@ -275,6 +364,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       authAudience: '',
       localIdentitySecret: optional('SECRET_LOCAL_IDENTITY_KEY'),
     },
+    trust: trustSchools ? { schools: trustSchools } : undefined,
     pupils: {
       usernamePattern: text('PUPIL_USERNAME_PATTERN'),
       skuPartNumber: text('PUPIL_SKU'),
@@ -307,12 +397,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('PUPIL_COHORT_GROUP_PATTERN must contain {cohort}.');
   }
   if (rolesSource === 'file' && !config.roles.file) problems.push('ROLES_FILE is required when ROLES_SOURCE=file.');
-  if (rolesSource === 'graph') {
+  if (rolesSource === 'graph' && !trustSchools) {
     for (const role of ['staff', 'coordinator', 'dsl', 'headteacher'] as const) {
       if (!groups[role]) problems.push(`ROLE_GROUP_${role.toUpperCase()} is required when ROLES_SOURCE=graph.`);
     }
-    if (graphMode !== 'live') problems.push('ROLES_SOURCE=graph needs GRAPH_MODE=live.');
   }
+  if (rolesSource === 'graph' && graphMode !== 'live') problems.push('ROLES_SOURCE=graph needs GRAPH_MODE=live.');
   if (graphMode === 'live') {
     if (!config.graph.tenantId && graphAuth !== 'token') problems.push('GRAPH_TENANT_ID is required when GRAPH_MODE=live.');
     if (!config.graph.clientId && graphAuth !== 'token') problems.push('GRAPH_CLIENT_ID is required when GRAPH_MODE=live.');
@@ -320,7 +410,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       problems.push('GRAPH_AUTH=client-credentials needs SECRET_GRAPH_CLIENT_SECRET or GRAPH_CERTIFICATE_PATH.');
     }
     if (graphAuth === 'token' && !config.graph.accessToken) problems.push('GRAPH_AUTH=token needs GRAPH_ACCESS_TOKEN.');
-    if (config.school.domain === defaults.SCHOOL_DOMAIN) problems.push('SCHOOL_DOMAIN must be the school\'s own domain when GRAPH_MODE=live.');
+    for (const school of schoolConfigsOf(config)) {
+      if (school.domain === defaults.SCHOOL_DOMAIN) problems.push(`${config.trust ? `SCHOOLS_FILE school "${school.id}": "domain"` : 'SCHOOL_DOMAIN'} must be the school's own domain when GRAPH_MODE=live.`);
+    }
   }
   if (config.bot.appId && !config.bot.appPassword && config.bot.appType !== 'UserAssignedMSI') {
     problems.push('MicrosoftAppPassword is required when MicrosoftAppId is set (or use MicrosoftAppType=UserAssignedMSI).');
@@ -328,6 +420,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   if (problems.length > 0) throw new ConfigurationError(problems);
   return config;
+}
+
+function schoolConfigsOf(config: AppConfig): AppConfig['school'][] {
+  return schoolConfigs(config).map((c) => c.school);
 }
 
 /** Reads a JSON file named by a setting, with an error that names the setting. */

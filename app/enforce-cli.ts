@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DefaultAzureCredential } from '@azure/identity';
 import { connectGraph } from './graph-connection';
-import { createCliLogger, loadCliConfig } from './cli-support';
+import { createCliLogger, loadCliConfig, takeSchoolOption } from './cli-support';
 import { GraphCredentialError, GraphServiceError, LicenceNotFoundError } from '../graph/graph-errors';
 import type { GraphGateway } from '../graph/graph-gateway';
 import { AuditStore } from '../records/audit-store';
@@ -23,6 +23,8 @@ const USAGE = `Audit and repair the pupil safety settings in Microsoft 365.
   npm run enforce -- audit [--json]   reports each pupil's and class team's drift, changing nothing
   npm run enforce -- fix [--json]     repairs only what drifted, then audits again
 
+  With SCHOOLS_FILE (a trust), say which school: --school ID
+
 Exit code: 0 when everything complies (after fix: when nothing is left), 1 when drift remains, 2 when nothing could be done.`;
 
 const OK = 0;
@@ -42,7 +44,8 @@ export interface EnforceCliIo {
 /** Runs `enforce audit|fix [--json]` and returns the exit code. */
 export async function runEnforceCli(argv: readonly string[], io: EnforceCliIo): Promise<number> {
   const say = (text: string): void => void io.stderr.write(`${text}\n`);
-  const args = argv.filter((a) => a !== '--');
+  const { argv: rest, school } = takeSchoolOption(argv);
+  const args = rest.filter((a) => a !== '--');
   const json = args.includes('--json');
   const command = args.find((a) => !a.startsWith('--'));
   const unknown = args.filter((a) => a.startsWith('--') && a !== '--json');
@@ -54,7 +57,7 @@ export async function runEnforceCli(argv: readonly string[], io: EnforceCliIo): 
     say(`${command ? `Unknown command or option: ${[command, ...unknown].filter((a) => a !== 'audit' && a !== 'fix').join(' ') || command}` : 'Say audit or fix.'}\n\n${USAGE}`);
     return NOT_RUN;
   }
-  const config = loadCliConfig(io);
+  const config = loadCliConfig(io, school);
   if (!config) return NOT_RUN;
   const correlationId = randomUUID();
   const logger = createCliLogger(config, io).child({ correlationId });

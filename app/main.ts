@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigurationError, loadConfig } from './config';
-import { composeServices } from './compose';
+import { composeDeployment } from './compose';
 import { createLogger } from './logger';
 import { startServer } from './server';
 
@@ -9,9 +9,9 @@ async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
-  const services = composeServices(config, logger);
-  const running = await startServer(services, { port: config.port });
-  logger.info('server.listening', { url: running.url, school: config.school.id, graphMode: config.graph.mode, botAuth: config.bot.appId !== '' });
+  const deployment = composeDeployment(config, logger);
+  const running = await startServer(deployment, { port: config.port });
+  logger.info('server.listening', { url: running.url, schools: deployment.schools.map((s) => s.config.school.id).join(','), graphMode: config.graph.mode, botAuth: config.bot.appId !== '' });
 
   const shutdown = (signal: string) => {
     logger.info('server.stopping', { signal });

@@ -6,7 +6,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
 import { Presets, SingleBar } from 'cli-progress';
 import { ConfigurationError, pupilProvisioningSettingsOf, type AppConfig } from './config';
-import { createCliLogger, loadCliConfig } from './cli-support';
+import { createCliLogger, loadCliConfig, takeSchoolOption } from './cli-support';
 import type { Logger } from './logger';
 import { createGraphCredential, type GraphCredentialOptions } from '../graph/graph-credentials';
 import { GraphCredentialError, GraphServiceError, LicenceNotFoundError } from '../graph/graph-errors';
@@ -40,6 +40,7 @@ const USAGE = `Provision pupil accounts from the MIS roll.
   npm run provision -- reset-password USERNAME --slips OUT.html [--json]
 
   Instead of --csv, an SDS v2.1 export: --sds-users users.csv --sds-roles roles.csv
+  With SCHOOLS_FILE (a trust), say which school: --school ID
 
   plan     lists every row as create / update / unchanged / reject, changing nothing
   apply    does the work and writes the credential slips (new passwords) to OUT.html
@@ -87,9 +88,10 @@ interface CliArgs {
 /** Runs one provisioning command and returns its exit code. */
 export async function runProvisionCli(argv: readonly string[], io: CliIo): Promise<number> {
   const say = (text: string): void => void io.stderr.write(`${text}\n`);
+  const { argv: rest, school } = takeSchoolOption(argv);
   let args: CliArgs;
   try {
-    const parsed = parseCliArgs(argv);
+    const parsed = parseCliArgs(rest);
     if (parsed === 'help') {
       io.stdout.write(`${USAGE}\n`);
       return OK;
@@ -100,7 +102,7 @@ export async function runProvisionCli(argv: readonly string[], io: CliIo): Promi
     return NOT_RUN;
   }
 
-  const config = loadCliConfig(io);
+  const config = loadCliConfig(io, school);
   if (!config) return NOT_RUN;
 
   const correlationId = randomUUID();

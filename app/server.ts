@@ -1,5 +1,6 @@
-import restify, { type Server } from 'restify';
-import type { AppServices } from './compose';
+import restify, { type Request, type RequestHandler, type Response, type Server } from 'restify';
+import type { AppServices, Deployment } from './compose';
+import { SchoolRouter } from './school-router';
 import { deliverPendingAlerts } from '../usecases/deliver-alerts';
 
 export interface RunningServer {
@@ -8,43 +9,111 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Builds the restify server: the bot endpoint, health, and each feature's routes (the tab and its API among them). */
-export function createServer(services: AppServices): Server {
+type Method = 'get' | 'post' | 'put' | 'del' | 'patch';
+const METHODS: readonly Method[] = ['get', 'post', 'put', 'del', 'patch'];
+
+/**
+ * Builds the restify server: the bot endpoint, health, and each feature's routes (the tab and its API among them).
+ * Given several schools (a trust), each request is handled by the school of the person making it.
+ */
+export function createServer(input: AppServices | Deployment): Server {
+  const deployment = 'router' in input ? input : undefined;
+  const schools = deployment ? deployment.schools : [input as AppServices];
+  const primary = schools[0]!;
   const server = restify.createServer({ name: 'e-safety-for-teams', handleUncaughtExceptions: false });
   // CloudAdapter reads the parsed activity from req.body, so the body parser must come first.
   server.use(restify.plugins.bodyParser({ maxBodySize: 1024 * 1024, mapParams: false }));
 
-  server.post('/api/messages', async (req, res) => {
-    await services.adapter.process(req, res, (context) => services.bot.run(context));
-  });
-
-  for (const feature of services.features) feature.routes?.(server);
+  if (schools.length === 1) {
+    server.post('/api/messages', async (req, res) => {
+      await primary.adapter.process(req, res, (context) => primary.bot.run(context));
+    });
+    for (const feature of primary.features) feature.routes?.(server);
+  } else {
+    registerTrustRoutes(server, deployment!.router);
+  }
 
   server.get('/healthz', async (_req, res) => {
-    const storage = await services.tables.ping();
+    const storage = await primary.tables.ping();
     res.json(storage ? 200 : 503, { status: storage ? 'ok' : 'degraded', storage: storage ? 'reachable' : 'unreachable' });
   });
 
   return server;
 }
 
-/** Starts listening, runs the alert sweep, and stops both cleanly. */
-export async function startServer(services: AppServices, options: { port: number; host?: string; alertSweepMs?: number }): Promise<RunningServer> {
-  const server = createServer(services);
-  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '0.0.0.0', () => resolve()));
-  const sweep = setInterval(() => {
-    deliverPendingAlerts(services.alerts).catch((error: Error) => services.logger.warn('alert.sweep-failed', { errorName: error.name }));
-  }, options.alertSweepMs ?? 60_000);
-  sweep.unref();
-  const jobs = services.features.flatMap((f) => f.jobs ?? []).map((job) => {
-    const timer = setInterval(() => {
-      job.run().catch((error: Error) => services.logger.warn('job.failed', { job: job.name, errorName: error.name }));
-    }, job.everyMs);
-    timer.unref();
-    return timer;
+/**
+ * A trust: one bot endpoint and one set of tab routes for every school. The activity's sender, or the tab
+ * token's user, picks the school; that school's handlers then check roles against its own directory.
+ */
+function registerTrustRoutes(server: Server, router: SchoolRouter): void {
+  const { primary } = router;
+  server.post('/api/messages', async (req, res) => {
+    await primary.adapter.process(req, res, async (context) => {
+      const objectId = context.activity.from?.aadObjectId?.toLowerCase();
+      const { school, memberships } = await router.forPerson(objectId);
+      // Someone in two schools (a trust DSL) is reachable by both schools' alerts and campaigns.
+      if (objectId && (context.activity.type === 'message' || context.activity.type === 'installationUpdate')) {
+        for (const other of memberships) if (other !== school) await other.bot.rememberConversation(context, objectId);
+      }
+      await school.bot.run(context);
+    });
   });
-  for (const feature of services.features) {
-    feature.startup?.().catch((error: Error) => services.logger.warn('feature.startup-failed', { feature: feature.name, errorName: error.name }));
+
+  // Each school registers its feature routes on a recorder; the real server gets one dispatching handler per route.
+  const routes = new Map<string, { method: Method; path: string; handlers: Map<AppServices, RequestHandler> }>();
+  for (const school of router.schools) {
+    const recorder = Object.fromEntries(
+      METHODS.map((method) => [
+        method,
+        (path: string, handler: RequestHandler) => {
+          const key = `${method} ${path}`;
+          const route = routes.get(key) ?? { method, path, handlers: new Map() };
+          route.handlers.set(school, handler);
+          routes.set(key, route);
+        },
+      ]),
+    ) as unknown as Server;
+    for (const feature of school.features) feature.routes?.(recorder);
+  }
+  for (const { method, path, handlers } of routes.values()) {
+    server[method](path, async (req: Request, res: Response) => {
+      const { school } = await router.forRequest(req);
+      res.header('x-school-id', school.config.school.id);
+      const handler = handlers.get(school) ?? handlers.get(router.primary);
+      if (!handler) return void res.json(404, { error: 'Not found.' });
+      await (handler as (req: Request, res: Response) => unknown)(req, res);
+    });
+  }
+
+  server.get('/api/schools', async (req, res) => {
+    const { school, memberships } = await router.forRequest(req);
+    res.header('cache-control', 'no-store');
+    res.json(200, { current: school.config.school.id, schools: memberships.map((s) => ({ id: s.config.school.id, name: s.config.school.name })) });
+  });
+}
+
+/** Starts listening, runs each school's alert sweep, jobs and start-up checks, and stops them all cleanly. */
+export async function startServer(input: AppServices | Deployment, options: { port: number; host?: string; alertSweepMs?: number }): Promise<RunningServer> {
+  const schools = 'router' in input ? input.schools : [input];
+  const server = createServer(input);
+  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '0.0.0.0', () => resolve()));
+  const timers: NodeJS.Timeout[] = [];
+  for (const services of schools) {
+    const sweep = setInterval(() => {
+      deliverPendingAlerts(services.alerts).catch((error: Error) => services.logger.warn('alert.sweep-failed', { errorName: error.name }));
+    }, options.alertSweepMs ?? 60_000);
+    sweep.unref();
+    timers.push(sweep);
+    for (const job of services.features.flatMap((f) => f.jobs ?? [])) {
+      const timer = setInterval(() => {
+        job.run().catch((error: Error) => services.logger.warn('job.failed', { job: job.name, errorName: error.name }));
+      }, job.everyMs);
+      timer.unref();
+      timers.push(timer);
+    }
+    for (const feature of services.features) {
+      feature.startup?.().catch((error: Error) => services.logger.warn('feature.startup-failed', { feature: feature.name, errorName: error.name }));
+    }
   }
   const address = server.address();
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
@@ -53,8 +122,7 @@ export async function startServer(services: AppServices, options: { port: number
     url: `http://${host}:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
-        clearInterval(sweep);
-        jobs.forEach((timer) => clearInterval(timer));
+        timers.forEach((timer) => clearInterval(timer));
         server.close(() => resolve());
       }),
   };

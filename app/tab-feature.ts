@@ -12,9 +12,20 @@ import { AupStore } from '../records/aup-store';
 import { AupDocumentFolder } from './aup-feature';
 import type { SummaryProviders } from '../usecases/summarise-incidents';
 import { PROVISIONING_LEASE_MS } from '../usecases/admin-console';
-import { pupilProvisioningSettingsOf } from './config';
+import { pupilProvisioningSettingsOf, type AppConfig } from './config';
 import { ProvisioningRunStore } from '../records/provisioning-run-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
+
+/** Checks the tab's sign-in tokens (Entra's, or the local stand-in identity in development). */
+export function createTabTokenValidator(config: AppConfig): TabTokenValidator {
+  return new TabTokenValidator({
+    issuer: config.tab.authIssuer,
+    jwksUri: config.tab.authJwksUri,
+    audience: config.tab.authAudience,
+    tenantId: config.bot.tenantId || config.graph.tenantId,
+    localIdentitySecret: config.tab.localIdentitySecret,
+  });
+}
 
 /**
  * The Teams tab: the governors' summary, the triage view and their JSON API, behind Teams SSO.
@@ -45,13 +56,7 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
         ),
       ...providers,
     };
-    const validator = new TabTokenValidator({
-      issuer: context.config.tab.authIssuer,
-      jwksUri: context.config.tab.authJwksUri,
-      audience: context.config.tab.authAudience,
-      tenantId: context.config.bot.tenantId || context.config.graph.tenantId,
-      localIdentitySecret: context.config.tab.localIdentitySecret,
-    });
+    const validator = createTabTokenValidator(context.config);
     const register = new PupilRegisterStore(context.tables);
     const admin = {
       schoolName: context.config.school.name,

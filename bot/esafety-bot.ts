@@ -216,7 +216,8 @@ export class EsafetyBot extends TeamsActivityHandler {
     return id ? this.deps.roles.getPrincipal(id) : undefined;
   }
 
-  private async rememberConversation(context: TurnContext, aadObjectId: string): Promise<void> {
+  /** Stores how to reach this person proactively (alerts, campaigns), in this school's partition. */
+  async rememberConversation(context: TurnContext, aadObjectId: string): Promise<void> {
     const reference: Partial<ConversationReference> = TurnContext.getConversationReference(context.activity);
     await this.deps.conversations.upsertConversation(this.deps.schoolId, aadObjectId, reference, this.deps.clock());
   }

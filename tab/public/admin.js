@@ -96,7 +96,7 @@
     $('plan-button').disabled = true;
     $('upload-problems').textContent = '';
     T.setStatus('Applying… keep this page open until it finishes.', 'info');
-    fetch('/api/admin/provisioning/apply', { method: 'POST', headers: { authorization: T.authorization(), 'content-type': 'application/json' }, body: JSON.stringify(planned) }).then(function (res) {
+    fetch('/api/admin/provisioning/apply', { method: 'POST', headers: T.headers({ 'content-type': 'application/json' }), body: JSON.stringify(planned) }).then(function (res) {
       var type = res.headers.get('content-type') || '';
       if (type.indexOf('application/x-ndjson') !== 0) {
         return res.json().then(function (body) { T.setStatus(''); showProblems(body); }, function () { showProblems({}); });

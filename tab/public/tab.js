@@ -105,6 +105,31 @@
   /** Lets other scripts on the page start once a token is in hand. */
   function signedIn() {
     setTimeout(function () { document.dispatchEvent(new Event('esafety-signed-in')); }, 0);
+    schoolPicker();
+  }
+
+  /** A trust: someone who works in several schools chooses which one the page shows (?school=, sent as x-school-id). */
+  function chosenSchool() {
+    return new URL(window.location.href).searchParams.get('school');
+  }
+
+  function schoolPicker() {
+    api('/api/schools').then(function (r) {
+      if (!r.ok || !r.body.schools || r.body.schools.length < 2) return;
+      var select = el('select', { id: 'school-as', 'aria-label': 'School' }, r.body.schools.map(function (school) {
+        var option = el('option', { value: school.id, text: school.name });
+        if (school.id === r.body.current) option.selected = true;
+        return option;
+      }));
+      select.addEventListener('change', function () {
+        var url = new URL(window.location.href);
+        url.searchParams.set('school', select.value);
+        window.location.href = url.toString();
+      });
+      var box = el('div', { id: 'school-picker', class: 'no-print' }, [el('label', {}, ['School: ', select])]);
+      var header = document.querySelector('header.page');
+      if (header) header.appendChild(box);
+    });
   }
 
   function api(path, options) {
@@ -112,6 +137,7 @@
     var headers = { authorization: 'Bearer ' + token };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.etag) headers['if-match'] = options.etag;
+    if (chosenSchool()) headers['x-school-id'] = chosenSchool();
     return fetch(path, { method: options.method || 'GET', headers: headers, body: options.body !== undefined ? JSON.stringify(options.body) : undefined }).then(function (res) {
       return res.json().then(function (body) { return { status: res.status, ok: res.ok, body: body }; }, function () { return { status: res.status, ok: res.ok, body: {} }; });
     });
@@ -130,5 +156,13 @@
   /** For calls api() cannot make, such as reading a streamed answer. */
   function authorization() { return 'Bearer ' + token; }
 
-  window.EsafetyTab = { signIn: signIn, api: api, authorization: authorization, setStatus: setStatus, el: el, mode: function () { return mode; } };
+  /** Headers for calls api() cannot make: the token and the chosen school. */
+  function headers(extra) {
+    var h = { authorization: authorization() };
+    if (chosenSchool()) h['x-school-id'] = chosenSchool();
+    Object.keys(extra || {}).forEach(function (k) { h[k] = extra[k]; });
+    return h;
+  }
+
+  window.EsafetyTab = { signIn: signIn, api: api, authorization: authorization, headers: headers, setStatus: setStatus, el: el, mode: function () { return mode; } };
 })();
