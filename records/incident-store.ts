@@ -2,6 +2,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { FourC, IncidentType } from '../school/incident-types';
 import type { IncidentAudience, InvolvedParty } from '../school/incident-routing';
 import type { MatrixSubject } from '../school/response-matrix';
+import type { RetentionBasis } from '../school/retention';
 import type { Role } from '../school/roles';
 import { getEntityOrUndefined, guardStorage, isConflict, TABLE_NAMES, type Tables } from './tables';
 
@@ -30,6 +31,17 @@ export interface IncidentRecord {
   createdAt: string;
   updatedAt: string;
   eventCount: number;
+  /**
+   * Keep until the end of this day (YYYY-MM-DD, UK), as worked out when the incident was reported
+   * (school/retention.ts). Absent on incidents recorded before retention existed, and under a school rule
+   * counted from closure; the retention review then works it out from the register and the current rule.
+   */
+  retentionDate?: string | undefined;
+  retentionBasis?: RetentionBasis | undefined;
+  /** While true the incident is never listed or approved for deletion. Read as false on older rows. */
+  legalHold?: boolean;
+  /** When the incident was closed; `appendEvent` sets it. */
+  closedAt?: string | undefined;
 }
 
 export interface StoredIncident extends IncidentRecord {
@@ -76,6 +88,9 @@ const rowKeys = {
 const range = (prefix: string) => ({ from: `${prefix}|`, to: `${prefix}}` });
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+/** An entity-group transaction holds at most 100 operations: https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions */
+const MAX_TRANSACTION_ACTIONS = 100;
 
 /**
  * Incidents with their chronology, submission markers and alert outbox.
@@ -171,14 +186,16 @@ export class IncidentStore {
   /**
    * Appends a chronology line and applies `change` to the incident in one transaction, guarded by the
    * etag the caller read: if someone else changed the incident since, this throws a conflict (412).
+   * Closing sets `closedAt`; a row closed before that field existed gets its last update time, which was its close.
    */
   async appendEvent(
     incident: StoredIncident,
     event: Omit<ChronologyEvent, 'sequence'>,
-    change: Partial<Pick<IncidentRecord, 'status'>> & Record<string, unknown> = {},
+    change: Partial<Pick<IncidentRecord, 'status' | 'legalHold'>> & Record<string, unknown> = {},
   ): Promise<StoredIncident> {
     const sequence = incident.eventCount + 1;
-    const updated: IncidentRecord = { ...incident, ...change, eventCount: sequence, updatedAt: event.at };
+    const closedAt = incident.closedAt ?? (incident.status === 'closed' ? incident.updatedAt : change.status === 'closed' ? event.at : undefined);
+    const updated: IncidentRecord = { ...incident, ...change, closedAt, eventCount: sequence, updatedAt: event.at };
     await guardStorage('append incident event', async () =>
       (await this.table()).submitTransaction([
         ['update', toIncidentEntity(updated), 'Replace', { etag: incident.etag }],
@@ -187,6 +204,38 @@ export class IncidentStore {
     );
     const reread = await this.getIncident(incident.schoolId, incident.reference);
     return reread!;
+  }
+
+  /**
+   * Deletes an incident with its chronology, submission marker and alerts, guarded by the etag the caller
+   * read: when the incident changed since, this throws a conflict (412) and deletes nothing. A transaction
+   * cannot guard a delete with an etag, so the first transaction marks the incident (guarded) and deletes
+   * the other rows with it, and the incident row goes last: a failure part-way leaves the incident in place
+   * (with a new etag) to be deleted again. Returns how many rows were deleted.
+   */
+  async deleteIncident(incident: StoredIncident, at: string): Promise<number> {
+    const { schoolId, reference } = incident;
+    const incidentKey = rowKeys.incident(reference);
+    return guardStorage('delete incident', async () => {
+      const table = await this.table();
+      const others: string[] = [];
+      const belongs = (rowKey: string): boolean =>
+        rowKey.startsWith(`event|${reference}|`) || rowKey.startsWith(`alert|${reference}|`) || rowKey === rowKeys.submission(incident.submissionId);
+      for await (const entity of table.listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${schoolId} and reference eq ${reference}`, select: ['RowKey'] } })) {
+        if (belongs(entity.rowKey)) others.push(entity.rowKey);
+      }
+      const remove = (rowKey: string): TransactionAction => ['delete', { partitionKey: schoolId, rowKey }];
+      const first = await table.submitTransaction([
+        ['update', { partitionKey: schoolId, rowKey: incidentKey, deletionApprovedAt: at }, 'Merge', { etag: incident.etag }],
+        ...others.slice(0, MAX_TRANSACTION_ACTIONS - 1).map(remove),
+      ]);
+      for (let i = MAX_TRANSACTION_ACTIONS - 1; i < others.length; i += MAX_TRANSACTION_ACTIONS) {
+        await table.submitTransaction(others.slice(i, i + MAX_TRANSACTION_ACTIONS).map(remove));
+      }
+      const etag = first.getResponseForEntity(incidentKey)?.etag ?? (await table.getEntity(schoolId, incidentKey)).etag;
+      await table.deleteEntity(schoolId, incidentKey, { etag });
+      return others.length + 1;
+    });
   }
 
   /** Alerts not yet delivered; with `recipientId`, only that person's. Alerts stuck in `sending` longer than `staleAfterMs` count as pending. */
@@ -270,6 +319,10 @@ function toIncidentEntity(record: IncidentRecord): Entity {
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     eventCount: record.eventCount,
+    retentionDate: record.retentionDate ?? '',
+    retentionBasis: record.retentionBasis ?? '',
+    legalHold: record.legalHold === true,
+    closedAt: record.closedAt ?? '',
   };
 }
 
@@ -295,6 +348,10 @@ function fromIncidentEntity(entity: Entity): StoredIncident {
     createdAt: String(entity.createdAt),
     updatedAt: String(entity.updatedAt),
     eventCount: Number(entity.eventCount),
+    retentionDate: entity.retentionDate ? String(entity.retentionDate) : undefined,
+    retentionBasis: entity.retentionBasis ? (entity.retentionBasis as RetentionBasis) : undefined,
+    legalHold: entity.legalHold === true,
+    closedAt: entity.closedAt ? String(entity.closedAt) : undefined,
     etag: String(entity.etag),
   };
 }

@@ -31,6 +31,8 @@ export interface PupilRecord {
   /** The class (registration group). */
   registrationGroup?: string;
   cohort: string;
+  /** YYYY-MM-DD from the roll, when it has a date of birth column; it sets how long incidents about the pupil are kept. */
+  dateOfBirth?: string;
   /** The username, lower case. Kept for life, even when the pupil's name changes. */
   userPrincipalName: string;
   /** Entra object id, once the account exists. */
@@ -62,6 +64,8 @@ export interface RegisterPupilChoice {
   pupilId: string;
   label: string;
   yearGroup: string;
+  /** For the incident's retention date; never shown on the card. */
+  dateOfBirth?: string;
 }
 
 type PupilEntity = { partitionKey: string; rowKey: string } & Record<string, string | undefined>;
@@ -142,6 +146,7 @@ export class PupilRegisterStore {
         pupilId: p.externalId,
         label: `${p.forename} ${p.surname}${p.registrationGroup ? ` (${p.registrationGroup})` : ''}`,
         yearGroup: p.yearGroup ?? '',
+        ...(p.dateOfBirth ? { dateOfBirth: p.dateOfBirth } : {}),
         sortKey: `${p.registrationGroup ?? ''}\u0000${p.surname}\u0000${p.forename}`,
       }))
       .sort((a, b) => a.sortKey.localeCompare(b.sortKey, 'en-GB'))
@@ -161,7 +166,7 @@ export function toRowKey(externalId: string): string {
 const TEXT_FIELDS = [
   'uniquePupilNumber', 'admissionNumber', 'forename', 'surname', 'yearGroup', 'registrationGroup', 'cohort', 'userPrincipalName', 'userId', 'status',
   'accountOrigin', 'licence', 'licenceSkuId', 'policies', 'credentialsIssuedAt', 'createdAt', 'updatedAt', 'activeSince', 'disabledAt', 'deletedAt',
-  'leaverReason', 'lastRunId',
+  'leaverReason', 'lastRunId', 'dateOfBirth',
 ] as const;
 
 function toEntity(schoolId: string, pupil: PupilRecord): PupilEntity {

@@ -23,6 +23,7 @@ export const TABLE_NAMES = {
   aupAccessHolds: 'aupaccessholds',
   incidentAggregates: 'incidentaggregates',
   schoolAudits: 'schoolaudits',
+  retentionReviews: 'retentionreviews',
 } as const;
 
 const retryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };

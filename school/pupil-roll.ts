@@ -14,6 +14,8 @@ export interface RollPupil {
   registrationGroup?: string;
   /** Two digits, only when the file has a cohort column. */
   cohort?: string;
+  /** YYYY-MM-DD, only when the file has a date of birth column; it sets how long safeguarding records are kept. */
+  dateOfBirth?: string;
 }
 
 export type YearGroup = 'N' | 'R' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8';
@@ -39,7 +41,7 @@ export class RollFormatError extends Error {
   override name = 'RollFormatError';
 }
 
-type Field = 'preferredForename' | 'forename' | 'legalForename' | 'preferredSurname' | 'surname' | 'legalSurname' | 'year' | 'registrationGroup' | 'upn' | 'admissionNumber' | 'cohort';
+type Field = 'preferredForename' | 'forename' | 'legalForename' | 'preferredSurname' | 'surname' | 'legalSurname' | 'year' | 'registrationGroup' | 'upn' | 'admissionNumber' | 'cohort' | 'dateOfBirth';
 
 /** Normalised header → field. Where a file has two aliases of one field, the one listed first here wins. */
 const HEADER_ALIASES: ReadonlyArray<readonly [Field, readonly string[]]> = [
@@ -54,6 +56,7 @@ const HEADER_ALIASES: ReadonlyArray<readonly [Field, readonly string[]]> = [
   ['upn', ['upn', 'uniquepupilnumber']],
   ['admissionNumber', ['admissionnumber', 'admissionno', 'adno', 'admno', 'misid', 'pupilid', 'studentid']],
   ['cohort', ['cohort', 'cohortyear']],
+  ['dateOfBirth', ['dateofbirth', 'dob', 'birthdate']],
 ];
 
 const FORENAME_FIELDS: readonly Field[] = ['preferredForename', 'forename', 'legalForename'];
@@ -117,6 +120,10 @@ export function readRollCsv(csv: string | Buffer): RollReadResult {
       );
     }
 
+    const rawBirthDate = cell('dateOfBirth');
+    const dateOfBirth = rawBirthDate ? parseDateOfBirth(rawBirthDate) : undefined;
+    if (rawBirthDate && !dateOfBirth) problems.push(describeBirthDateProblem(rawBirthDate));
+
     if (externalId) {
       const first = firstRowById.get(externalId);
       if (first !== undefined) problems.push(`this pupil is listed twice: row ${first} has the same ${rawUpn ? 'UPN' : 'admission number'} ${externalId}; remove one of the rows`);
@@ -134,6 +141,7 @@ export function readRollCsv(csv: string | Buffer): RollReadResult {
     const registrationGroup = cell('registrationGroup');
     if (registrationGroup) pupil.registrationGroup = registrationGroup;
     if (cohort) pupil.cohort = cohort;
+    if (dateOfBirth) pupil.dateOfBirth = dateOfBirth;
     pupils.push(pupil);
   }
   return { pupils, rejected };
@@ -221,6 +229,9 @@ export function readSdsRoll(usersCsv: string | Buffer, rolesCsv: string | Buffer
     const role = roleList?.find((r) => r.primary) ?? roleList?.[0];
     const grade = readSdsGrade(role?.grade ?? '');
     if (grade === 'invalid') problems.push(`the grade "${role?.grade}" on roles.csv row ${role?.row} is not a primary or middle school year; use KG for Reception, PK for Nursery or 01 to 08 for Years 1 to 8`);
+    const rawBirthDate = value('birthdate');
+    const dateOfBirth = rawBirthDate ? parseDateOfBirth(rawBirthDate) : undefined;
+    if (rawBirthDate && !dateOfBirth) problems.push(describeBirthDateProblem(rawBirthDate));
 
     if (problems.length > 0) {
       rejected.push({ row, file: 'users.csv', ...(externalId ? { externalId } : {}), reason: formatReason(`users.csv row ${row}`, problems) });
@@ -228,6 +239,7 @@ export function readSdsRoll(usersCsv: string | Buffer, rolesCsv: string | Buffer
     }
     const pupil: RollPupil = { row, externalId, forename, surname };
     if (grade && grade !== 'invalid') pupil.yearGroup = grade;
+    if (dateOfBirth) pupil.dateOfBirth = dateOfBirth;
     pupils.push(pupil);
   }
   rejected.sort((a, b) => (a.file === b.file ? a.row - b.row : a.file === 'users.csv' ? -1 : 1));
@@ -245,6 +257,30 @@ export function parseYearGroup(value: string): YearGroup | undefined {
   if (word) return word;
   const match = /^(?:nc|nationalcurriculum)?(?:year|yr|y)?(?:group)?0?([1-8])$/.exec(compact);
   return match ? (match[1] as YearGroup) : undefined;
+}
+
+/**
+ * Reads a date of birth written as YYYY-MM-DD (as SDS writes dates) or DD/MM/YYYY (as UK MIS exports and
+ * Excel in a UK locale do; one-digit days and months too) into YYYY-MM-DD; undefined when it is not a real
+ * day from 1900 to 2099.
+ * A US-style MM/DD/YYYY cannot be told apart when the day is 12 or less, so it is read the UK way.
+ */
+export function parseDateOfBirth(value: string): string | undefined {
+  const text = value.trim();
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const uk = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
+  const [year, month, day] = iso ? [iso[1], iso[2], iso[3]] : uk ? [uk[3], uk[2], uk[1]] : [];
+  if (!year || !month || !day) return undefined;
+  const y = Number(year);
+  const m = Number(month);
+  const d = Number(day);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (y < 1900 || y > 2099 || date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return undefined;
+  return `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
+}
+
+function describeBirthDateProblem(raw: string): string {
+  return `the date of birth "${raw}" is not a date we can read; write it as DD/MM/YYYY (such as 07/03/2018) or YYYY-MM-DD (such as 2018-03-07)`;
 }
 
 /** Says what is wrong with a unique pupil number, or undefined when it is well formed with the right check letter. */

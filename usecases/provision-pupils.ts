@@ -482,6 +482,8 @@ function decide(pupil: RollPupil, planned: PlannedUsername, previous: PupilRecor
     yearGroup: pupil.yearGroup,
     registrationGroup: pupil.registrationGroup,
     cohort: planned.cohort,
+    // A roll without a date of birth column keeps the one an earlier roll gave.
+    dateOfBirth: pupil.dateOfBirth ?? previous?.dateOfBirth,
     userPrincipalName: planned.userPrincipalName,
     userId: tenantUser?.id ?? (accountExists ? live?.userId : undefined),
   };
@@ -948,8 +950,8 @@ function sameId(a: string | null | undefined, b: string): boolean {
 /** The fields whose change makes a register-only update. */
 function comparable(record: PupilRecord | undefined): unknown {
   if (!record) return undefined;
-  const { uniquePupilNumber, admissionNumber, forename, surname, yearGroup, registrationGroup, cohort, userPrincipalName, userId, status } = record;
-  return [uniquePupilNumber ?? '', admissionNumber ?? '', forename, surname, yearGroup ?? '', registrationGroup ?? '', cohort, userPrincipalName, userId ?? '', status];
+  const { uniquePupilNumber, admissionNumber, forename, surname, yearGroup, registrationGroup, cohort, dateOfBirth, userPrincipalName, userId, status } = record;
+  return [uniquePupilNumber ?? '', admissionNumber ?? '', forename, surname, yearGroup ?? '', registrationGroup ?? '', cohort, dateOfBirth ?? '', userPrincipalName, userId ?? '', status];
 }
 
 function rejectRow(pupil: RollPupil, reason: string): ProvisioningRow {

@@ -9,6 +9,7 @@ import { formatIncidentReference, incidentCounterName } from '../school/incident
 import { audienceOf, isChildProtection, matrixSubjectOf, rolesToAlert } from '../school/incident-routing';
 import { schoolDate, validateIncidentSubmission, type FieldProblem, type IncidentFormValues } from '../school/incident-submission';
 import { ILLEGAL_CONTENT_GUIDANCE, suggestActions, type ResponseMatrix } from '../school/response-matrix';
+import { DEFAULT_RETENTION_RULE, retentionDateFor, type RetentionRule } from '../school/retention';
 import { canReportIncidents, type Principal, type Role } from '../school/roles';
 
 /** A pupil as the report card offers them: register id, a label for the picker and their year group. */
@@ -16,6 +17,8 @@ export interface PupilChoice {
   pupilId: string;
   label: string;
   yearGroup: string;
+  /** YYYY-MM-DD when the register knows it; sets the incident's retention date and never goes on the card. */
+  dateOfBirth?: string;
 }
 
 /** Where the report card finds pupils; the pupil register once provisioning has run. */
@@ -34,6 +37,8 @@ export interface ReportIncidentDependencies {
   clock: () => Date;
   /** Monthly counters behind the governors' summary. */
   aggregates: AggregateWriter;
+  /** The school's retention rule for incidents without every pupil's date of birth; absent means DEFAULT_RETENTION_RULE. */
+  retention?: RetentionRule;
 }
 
 export interface RecordedIncident {
@@ -99,6 +104,8 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
     const alerts = await alertsFor(deps.roles, rolesToAlert(routing), principal.aadObjectId, submission.type, isChildProtection(routing));
     const yearGroups = submission.involved.flatMap((p) => (p.kind === 'pupil' ? [pupils.find((c) => c.pupilId === p.pupilId)!.yearGroup] : []));
     const at = now.toISOString();
+    const birthDates = new Map(pupils.flatMap((p) => (p.dateOfBirth ? [[p.pupilId, p.dateOfBirth] as const] : [])));
+    const retention = retentionDateFor({ involved: submission.involved, createdAt: at }, birthDates, deps.retention ?? DEFAULT_RETENTION_RULE);
 
     // Audited before the write, so no incident can exist without an audit line.
     await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'attempted', correlationId });
@@ -123,6 +130,9 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
         createdAt: at,
         updatedAt: at,
         eventCount: 1,
+        retentionDate: retention.date,
+        retentionBasis: retention.basis,
+        legalHold: false,
     };
     const result = await deps.incidents.createIncident(
       record,

@@ -1,0 +1,120 @@
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { IncidentType } from '../school/incident-types';
+import type { RetentionBasis } from '../school/retention';
+import { getEntityOrUndefined, guardStorage, TABLE_NAMES, type Tables } from './tables';
+
+/** Rows per entity-group transaction (the service's limit). */
+const MAX_TRANSACTION_ACTIONS = 100;
+
+type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+/** Where an incident stands in the retention review. */
+export type RetentionReviewStatus = 'pending' | 'approved' | 'withdrawn';
+
+/**
+ * One incident listed by the retention review. It holds no description and names no pupil (the approver's
+ * rationale is its only free text), so an approved row stays after the incident is deleted, as the school's
+ * record of what was deleted, when, by whom and why.
+ */
+export interface RetentionReviewRecord {
+  schoolId: string;
+  reference: string;
+  type: IncidentType;
+  /** When the incident was reported. */
+  createdAt: string;
+  retentionDate: string;
+  basis: RetentionBasis;
+  /**
+   * - `pending`: past retention and waiting for the DSL or the head.
+   * - `approved`: deleted on their approval.
+   * - `withdrawn`: no longer due (a legal hold, or a corrected date); a later review can list it again.
+   */
+  status: RetentionReviewStatus;
+  /** When a review first listed it (since it was last withdrawn). */
+  listedAt: string;
+  /** The last review that found it due. */
+  reviewedAt: string;
+  withdrawnAt?: string | undefined;
+  approvedBy?: string | undefined;
+  approvedAt?: string | undefined;
+  rationale?: string | undefined;
+}
+
+/**
+ * The retention review list. Keys: PartitionKey = school id, RowKey = incident reference. Writes replace
+ * the whole row with the state the caller holds, so repeating a review is harmless.
+ */
+export class RetentionReviewStore {
+  constructor(private readonly tables: Tables) {}
+
+  private table(): Promise<TableClient> {
+    return this.tables.getTable(TABLE_NAMES.retentionReviews);
+  }
+
+  /** Every row of a school, whatever its status. */
+  async listReviews(schoolId: string): Promise<RetentionReviewRecord[]> {
+    return guardStorage('list retention reviews', async () => {
+      const rows: RetentionReviewRecord[] = [];
+      for await (const entity of (await this.table()).listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${schoolId}` } })) {
+        rows.push(fromReviewEntity(entity));
+      }
+      return rows;
+    });
+  }
+
+  async getReview(schoolId: string, reference: string): Promise<RetentionReviewRecord | undefined> {
+    return guardStorage('read retention review', async () => {
+      const entity = await getEntityOrUndefined<Entity>(await this.table(), schoolId, reference);
+      return entity ? fromReviewEntity(entity) : undefined;
+    });
+  }
+
+  /** Writes each row as given (insert or replace), up to 100 per transaction. */
+  async saveReviews(schoolId: string, rows: readonly RetentionReviewRecord[]): Promise<void> {
+    if (rows.length === 0) return;
+    await guardStorage('save retention reviews', async () => {
+      const table = await this.table();
+      for (let i = 0; i < rows.length; i += MAX_TRANSACTION_ACTIONS) {
+        await table.submitTransaction(rows.slice(i, i + MAX_TRANSACTION_ACTIONS).map((row): TransactionAction => ['upsert', toReviewEntity(schoolId, row), 'Replace']));
+      }
+    });
+  }
+}
+
+function toReviewEntity(schoolId: string, row: RetentionReviewRecord): Entity {
+  return {
+    partitionKey: schoolId,
+    rowKey: row.reference,
+    reference: row.reference,
+    type: row.type,
+    createdAt: row.createdAt,
+    retentionDate: row.retentionDate,
+    basis: row.basis,
+    status: row.status,
+    listedAt: row.listedAt,
+    reviewedAt: row.reviewedAt,
+    withdrawnAt: row.withdrawnAt ?? '',
+    approvedBy: row.approvedBy ?? '',
+    approvedAt: row.approvedAt ?? '',
+    rationale: row.rationale ?? '',
+  };
+}
+
+function fromReviewEntity(entity: Entity): RetentionReviewRecord {
+  const optional = (name: string): string | undefined => (entity[name] ? String(entity[name]) : undefined);
+  return {
+    schoolId: entity.partitionKey,
+    reference: String(entity.reference ?? entity.rowKey),
+    type: entity.type as IncidentType,
+    createdAt: String(entity.createdAt),
+    retentionDate: String(entity.retentionDate),
+    basis: entity.basis as RetentionBasis,
+    status: entity.status as RetentionReviewStatus,
+    listedAt: String(entity.listedAt),
+    reviewedAt: String(entity.reviewedAt),
+    withdrawnAt: optional('withdrawnAt'),
+    approvedBy: optional('approvedBy'),
+    approvedAt: optional('approvedAt'),
+    rationale: optional('rationale'),
+  };
+}
