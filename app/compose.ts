@@ -137,6 +137,7 @@ export function composeServices(config: AppConfig, logger: Logger, overrides: Co
     matrix: loadResponseMatrix(config),
     clock,
     aggregates: new IncidentAggregateStore(tables),
+    retention: config.retention,
   };
   const alerts: AlertDeliveryDependencies = {
     schoolId,

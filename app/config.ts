@@ -72,6 +72,8 @@ export interface AppConfig {
     /** Signs the stand-in identity used outside Teams in local development; empty disables it. */
     localIdentitySecret: string | undefined;
   };
+  /** How long incidents are kept when not every involved pupil's date of birth is known (DOB + 25 years otherwise). */
+  retention: { fallbackYears: number; from: 'created' | 'closed' };
   /** Set when SCHOOLS_FILE lists the schools of a trust that this deployment serves; `school` and `roles` are then the first school's. */
   trust: { schools: SchoolEntry[] } | undefined;
   pupils: {
@@ -245,6 +247,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'AUP_REMINDER_DAYS', purpose: 'Days before people with an outstanding AUP are reminded', default: '7' },
   { name: 'AUP_TEAMS_APP_CATALOG_ID', purpose: 'The app\'s id in the Teams app catalog; lets AUP campaigns install the bot for people it cannot reach' },
   { name: 'AUP_ACCESS_GATE', purpose: 'true to list (and optionally keep disabled) pupils without a current AUP', default: 'false' },
+  { name: 'RETENTION_FALLBACK_YEARS', purpose: 'Years an incident is kept when a pupil\'s date of birth is unknown (otherwise DOB + 25 years)', default: '25' },
+  { name: 'RETENTION_FALLBACK_FROM', purpose: 'created or closed: when the fallback years start counting', default: 'created' },
   { name: 'APP_PUBLIC_URL', purpose: 'Public https origin of the app (tab pages, manifest); local default is http://localhost:PORT', default: '' },
   { name: 'AUTH_ISSUER', purpose: 'Expected issuer of tab SSO tokens; defaults to Entra v2 for MicrosoftAppTenantId', default: '' },
   { name: 'AUTH_JWKS_URI', purpose: 'Signing keys for tab SSO tokens; defaults to Entra\'s for the tenant', default: '' },
@@ -364,6 +368,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       authAudience: '',
       localIdentitySecret: optional('SECRET_LOCAL_IDENTITY_KEY'),
     },
+    retention: { fallbackYears: integer('RETENTION_FALLBACK_YEARS', 1, 100), from: oneOf('RETENTION_FALLBACK_FROM', ['created', 'closed']) },
     trust: trustSchools ? { schools: trustSchools } : undefined,
     pupils: {
       usernamePattern: text('PUPIL_USERNAME_PATTERN'),

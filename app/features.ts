@@ -2,9 +2,10 @@ import type { FeatureFactory } from './feature';
 import { createAupFeature } from './aup-feature';
 import { createTabFeature } from './tab-feature';
 import { enforcementFeature } from './enforcement-feature';
+import { retentionFeature } from './retention-feature';
 
 /**
  * Every feature beyond incident reporting, in the order their commands appear in /help.
  * Add a feature by appending its factory here; the bot core, the server and the composition root stay untouched.
  */
-export const FEATURES: readonly FeatureFactory[] = [createAupFeature(), enforcementFeature, createTabFeature()];
+export const FEATURES: readonly FeatureFactory[] = [createAupFeature(), enforcementFeature, retentionFeature, createTabFeature()];

@@ -15,6 +15,7 @@ import { PROVISIONING_LEASE_MS } from '../usecases/admin-console';
 import { pupilProvisioningSettingsOf, type AppConfig } from './config';
 import { ProvisioningRunStore } from '../records/provisioning-run-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
+import { retentionDependencies } from './retention-feature';
 
 /** Checks the tab's sign-in tokens (Entra's, or the local stand-in identity in development). */
 export function createTabTokenValidator(config: AppConfig): TabTokenValidator {
@@ -94,6 +95,7 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
           summary: { schoolId, aggregates, audit: context.audit, clock: context.clock, providers: allProviders },
           schoolAudit,
           admin,
+          retention: retentionDependencies(context),
           transfer: {
             register,
             packs: { schoolId, schoolName: context.config.school.name, incidents: context.incidents, pupils: register, audit: context.audit, roles: context.roles, clock: context.clock },

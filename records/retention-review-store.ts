@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { IncidentType } from '../school/incident-types';
 import type { RetentionBasis } from '../school/retention';
-import { getEntityOrUndefined, guardStorage, TABLE_NAMES, type Tables } from './tables';
+import { getEntityOrUndefined, guardStorage, isConflict, isNotFound, TABLE_NAMES, type Tables } from './tables';
 
 /** Rows per entity-group transaction (the service's limit). */
 const MAX_TRANSACTION_ACTIONS = 100;
@@ -66,6 +66,31 @@ export class RetentionReviewStore {
     return guardStorage('read retention review', async () => {
       const entity = await getEntityOrUndefined<Entity>(await this.table(), schoolId, reference);
       return entity ? fromReviewEntity(entity) : undefined;
+    });
+  }
+
+  /**
+   * Claims a day's review for one instance: creating `run|YYYY-MM-DD` (PartitionKey `<school>|runs`, so review
+   * listings never see it) succeeds for exactly one caller; the others get false.
+   */
+  async claimDay(schoolId: string, day: string, instanceId: string, at: string): Promise<boolean> {
+    return guardStorage('claim retention review', async () => {
+      try {
+        await (await this.table()).createEntity({ partitionKey: `${schoolId}|runs`, rowKey: `run|${day}`, instanceId, at });
+        return true;
+      } catch (error) {
+        if (isConflict(error)) return false;
+        throw error;
+      }
+    });
+  }
+
+  /** Gives a day's claim back after a failed review, so a later tick (here or elsewhere) tries again. */
+  async releaseDay(schoolId: string, day: string): Promise<void> {
+    await guardStorage('release retention review', async () => {
+      await (await this.table()).deleteEntity(`${schoolId}|runs`, `run|${day}`).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
     });
   }
 

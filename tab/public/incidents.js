@@ -4,6 +4,7 @@
   var T = window.EsafetyTab;
   var el = T.el;
   var current = null;
+  var mayHold = false;
 
   function loadList() {
     var form = document.getElementById('filters');
@@ -62,11 +63,34 @@
     })));
     box.appendChild(el('h3', { text: 'Suggested by the response matrix' }));
     box.appendChild(el('ul', {}, detail.suggestedActions.map(function (a) { return el('li', { text: a.label }); })));
+    if (mayHold) box.appendChild(legalHoldForm(i));
     if (i.status === 'closed') return;
     var what = el('select', { name: 'what' }, detail.suggestedActions.map(function (a) { return el('option', { value: a.id, text: a.label }); }));
     box.appendChild(formFor('action-form', 'Record an action', [el('label', {}, ['What ', what]), field('Why', 'why')], 'Record action', { path: '/actions' }));
     box.appendChild(formFor('parents-form', 'Parents or carers informed', [field('How and when', 'why')], 'Record parents informed', { path: '/parents-informed' }));
     box.appendChild(formFor('close-form', 'Close the incident', [field('Decision', 'decision'), field('Rationale', 'rationale'), field('Outcome', 'outcome'), el('label', {}, ['Lessons learnt (optional)', el('textarea', { name: 'lessonsLearnt' })])], 'Close incident', { path: '/close' }));
+  }
+
+  /** DSL and head: keep an incident past its retention date (a claim, an inquiry), or release it. */
+  function legalHoldForm(i) {
+    var held = i.legalHold === true;
+    var form = el('form', { id: 'legal-hold-form', class: 'no-print' }, [
+      el('h3', { text: 'Retention' }),
+      el('p', { id: 'retention-state', text: (held ? 'On legal hold: it will not be listed for deletion.' : 'Not on legal hold.') + (i.retentionDate ? ' Kept until ' + i.retentionDate + '.' : '') }),
+      field(held ? 'Why the hold can be lifted' : 'Why it must be kept (legal hold)', 'reason'),
+      el('p', { class: 'problems', role: 'alert' }),
+      el('button', { type: 'submit', text: held ? 'Lift the legal hold' : 'Place a legal hold' }),
+    ]);
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var reason = form.querySelector('[name="reason"]').value;
+      T.api('/api/incidents/' + encodeURIComponent(i.reference) + '/legal-hold', { method: 'POST', body: { hold: !held, reason: reason }, etag: current.etag }).then(function (r) {
+        if (!r.ok) { form.querySelector('.problems').textContent = (r.body.error || 'Not saved.') + (r.body.problems ? ' ' + r.body.problems.join(' ') : ''); return; }
+        T.setStatus(held ? 'Legal hold lifted.' : 'Legal hold placed.', 'info');
+        open(i.reference);
+      });
+    });
+    return form;
   }
 
   function open(reference) {
@@ -79,6 +103,10 @@
 
   T.signIn().then(function (ok) {
     if (!ok) return;
+    T.api('/api/me').then(function (me) {
+      var roles = (me.body && me.body.roles) || [];
+      mayHold = roles.indexOf('dsl') >= 0 || roles.indexOf('headteacher') >= 0;
+    });
     document.getElementById('filters').addEventListener('submit', function (e) { e.preventDefault(); loadList(); });
     loadList();
   });

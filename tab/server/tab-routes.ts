@@ -21,7 +21,9 @@ import {
 } from '../../usecases/triage-incidents';
 import { registerAdminRoutes, type AdminRouteDependencies } from './admin-routes';
 import { issueLocalIdentity, type TabTokenValidator } from './tab-tokens';
+import { registerRetentionRoutes } from './retention-routes';
 import { registerTransferRoutes, type TransferRouteDependencies } from './transfer-routes';
+import type { RetentionDependencies } from '../../usecases/incident-retention';
 
 export interface TabRouteDependencies {
   schoolId: string;
@@ -35,6 +37,8 @@ export interface TabRouteDependencies {
   admin?: AdminRouteDependencies;
   /** The child-protection transfer pack's API; absent in tests that do not need it. */
   transfer?: TransferRouteDependencies;
+  /** Retention review and legal hold; absent in tests that do not need them. */
+  retention?: RetentionDependencies;
   logger: Logger;
   clock: () => Date;
   localIdentitySecret: string | undefined;
@@ -149,6 +153,7 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
   );
 
   if (deps.transfer) registerTransferRoutes(api, deps.transfer);
+  if (deps.retention) registerRetentionRoutes(api, deps.retention);
   if (deps.admin) registerAdminRoutes(server, api, (req, logger) => authenticate(req, deps, logger), deps.admin);
 }
 
