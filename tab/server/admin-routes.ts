@@ -12,6 +12,7 @@ import {
   type RollUpload,
 } from '../../usecases/admin-console';
 import { renderCredentialSlips } from '../../usecases/credential-slips';
+import { bodyOf, type ApiResult, type JsonRoute } from './api-responses';
 
 export interface AdminRouteDependencies {
   console: AdminConsoleDependencies;
@@ -21,8 +22,6 @@ export interface AdminRouteDependencies {
   logger: Logger;
 }
 
-type ApiResult = { status: number; body: unknown };
-type JsonRoute = (method: 'get' | 'post', path: string, handler: (req: Request, principal: Principal) => Promise<ApiResult>) => void;
 
 /**
  * The Admin page's API: plan and apply an uploaded roll, and the latest enforcement audit.
@@ -107,8 +106,7 @@ class NdjsonStream {
 }
 
 function uploadOf(req: Request): RollUpload {
-  const value: unknown = req.body;
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as RollUpload) : {};
+  return bodyOf(req) as RollUpload;
 }
 
 function adminResponse<T>(outcome: AdminOutcome<T>): ApiResult {

@@ -17,8 +17,8 @@ import {
   recordParentsInformed,
   recordTriageAction,
   type TriageDependencies,
-  type TriageOutcome,
 } from '../../usecases/triage-incidents';
+import { bodyOf, etagOf, forbidden, outcomeResponse, queryOf, referenceOf, type JsonRoute } from './api-responses';
 import { registerAdminRoutes, type AdminRouteDependencies } from './admin-routes';
 import { issueLocalIdentity, type TabTokenValidator } from './tab-tokens';
 import { registerRetentionRoutes } from './retention-routes';
@@ -57,7 +57,6 @@ function teamsJsBundle(): string {
   return require.resolve('@microsoft/teams-js/dist/umd/MicrosoftTeams.min.js');
 }
 
-type Handler = (req: Request, principal: Principal) => Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
 
 /** The tab's pages, its local stand-in identity, and its JSON API. */
 export function registerTabRoutes(server: Server, deps: TabRouteDependencies): void {
@@ -71,7 +70,7 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
   });
 
   server.get('/tab/dev-login', async (req, res) => {
-    const as = query(req).get('as') ?? '';
+    const as = queryOf(req).get('as') ?? '';
     if (!deps.localIdentitySecret) return void res.json(404, { error: 'The local identity is only available in local development (SECRET_LOCAL_IDENTITY_KEY).' });
     if (!/^[0-9a-f-]{36}$/i.test(as)) return void res.json(400, { error: 'as must be an Entra object id.' });
     // Wall-clock time, not the app clock: token expiry is checked against real time, as Entra's are.
@@ -100,7 +99,7 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
     }
   });
 
-  const api = (method: 'get' | 'post' | 'put', path: string, handler: Handler): void => {
+  const api: JsonRoute = (method, path, handler) => {
     server[method](path, async (req: Request, res: Response) => {
       // restify's request id: in every log line of this request and in the answer, so a reported problem can be found.
       const correlationId = req.id();
@@ -132,24 +131,24 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
   });
 
   api('get', '/api/incidents', async (req, principal) => {
-    const parsed = parseFilters(Object.fromEntries(query(req)));
+    const parsed = parseFilters(Object.fromEntries(queryOf(req)));
     if (!parsed.ok) return { status: 400, body: { error: 'The filters are not valid.', problems: parsed.problems } };
-    return toResponse(await listIncidentsForTriage(deps.triage, principal, parsed.filters), (incidents) => ({ incidents }));
+    return outcomeResponse(await listIncidentsForTriage(deps.triage, principal, parsed.filters), (incidents) => ({ incidents }));
   });
 
-  api('get', '/api/incidents/:reference', async (req, principal) => toResponse(await getIncidentForTriage(deps.triage, principal, reference(req)), withEtag));
+  api('get', '/api/incidents/:reference', async (req, principal) => outcomeResponse(await getIncidentForTriage(deps.triage, principal, referenceOf(req))));
 
   api('get', '/api/school-audit', async (_req, principal) => auditResponse(await getSchoolAudit(deps.schoolAudit, principal)));
-  api('put', '/api/school-audit', async (req, principal) => auditResponse(await saveSchoolAudit(deps.schoolAudit, principal, body(req), etagOf(req))));
+  api('put', '/api/school-audit', async (req, principal) => auditResponse(await saveSchoolAudit(deps.schoolAudit, principal, bodyOf(req), etagOf(req))));
 
   api('post', '/api/incidents/:reference/actions', async (req, principal) =>
-    toResponse(await recordTriageAction(deps.triage, principal, reference(req), { ...body(req), etag: etagOf(req) }), withEtag),
+    outcomeResponse(await recordTriageAction(deps.triage, principal, referenceOf(req), { ...bodyOf(req), etag: etagOf(req) })),
   );
   api('post', '/api/incidents/:reference/parents-informed', async (req, principal) =>
-    toResponse(await recordParentsInformed(deps.triage, principal, reference(req), { ...body(req), etag: etagOf(req) }), withEtag),
+    outcomeResponse(await recordParentsInformed(deps.triage, principal, referenceOf(req), { ...bodyOf(req), etag: etagOf(req) })),
   );
   api('post', '/api/incidents/:reference/close', async (req, principal) =>
-    toResponse(await closeIncident(deps.triage, principal, reference(req), { ...body(req), etag: etagOf(req) }), withEtag),
+    outcomeResponse(await closeIncident(deps.triage, principal, referenceOf(req), { ...bodyOf(req), etag: etagOf(req) })),
   );
 
   if (deps.transfer) registerTransferRoutes(api, deps.transfer);
@@ -170,33 +169,6 @@ function auditResponse(outcome: SchoolAuditOutcome): { status: number; body: unk
   }
 }
 
-function withEtag<T extends { etag: string }>(value: T): T {
-  return value;
-}
-
-function forbidden(): { status: number; body: unknown } {
-  return { status: 403, body: { error: 'Your role does not allow this. Ask the headteacher if you think it should.' } };
-}
-
-function toResponse<T>(outcome: TriageOutcome<T>, shape: (value: T) => unknown): { status: number; body: unknown; headers?: Record<string, string> } {
-  switch (outcome.kind) {
-    case 'ok': {
-      const etag = (outcome.value as { etag?: unknown }).etag;
-      return { status: 200, body: shape(outcome.value), ...(typeof etag === 'string' ? { headers: { etag } } : {}) };
-    }
-    case 'forbidden':
-      return forbidden();
-    case 'not-found':
-      return { status: 404, body: { error: 'There is no incident with that reference.' } };
-    case 'invalid':
-      return { status: 400, body: { error: 'Some fields need attention.', problems: outcome.problems } };
-    case 'precondition-required':
-      return { status: 428, body: { error: 'Send the etag you read (If-Match header or "etag" field) so that no one else\'s change is overwritten.' } };
-    case 'conflict':
-      return { status: 409, body: { error: outcome.message, currentEtag: outcome.etag ?? null } };
-  }
-}
-
 async function authenticate(req: Request, deps: TabRouteDependencies, logger: Logger = deps.logger): Promise<Principal | undefined> {
   const header = req.header('authorization') ?? '';
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -209,22 +181,3 @@ async function authenticate(req: Request, deps: TabRouteDependencies, logger: Lo
   return deps.roles.getPrincipal(check.objectId);
 }
 
-function query(req: Request): URLSearchParams {
-  return new URL(req.url ?? '/', 'http://localhost').searchParams;
-}
-
-function reference(req: Request): string {
-  return String(req.params.reference ?? '');
-}
-
-function body(req: Request): Record<string, unknown> {
-  const value: unknown = req.body;
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-function etagOf(req: Request): string | undefined {
-  const header = req.header('if-match');
-  if (header) return header;
-  const field = body(req).etag;
-  return typeof field === 'string' && field ? field : undefined;
-}

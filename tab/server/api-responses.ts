@@ -1,0 +1,77 @@
+import type { Request } from 'restify';
+import type { Principal } from '../../school/roles';
+
+/** What an API handler answers; the route wrapper in tab-routes.ts writes it. */
+export interface ApiResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Registers a JSON API route behind the tab's sign-in (see `registerTabRoutes`). */
+export type JsonRoute = (method: 'get' | 'post' | 'put', path: string, handler: (req: Request, principal: Principal) => Promise<ApiResult>) => void;
+
+/** The outcomes the use cases return, in the shape they share. */
+export type UseCaseOutcome<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'forbidden' }
+  | { kind: 'not-found' }
+  | { kind: 'invalid'; problems: string[] }
+  | { kind: 'precondition-required' }
+  | { kind: 'conflict'; message: string; etag?: string | undefined; reason?: string };
+
+/** Per-route wording for the refusals; the rest is the same for every route. */
+export interface OutcomeWording {
+  forbidden?: string;
+  notFound?: string;
+  invalid?: string;
+}
+
+const DEFAULT_FORBIDDEN = 'Your role does not allow this. Ask the headteacher if you think it should.';
+
+/** Maps a use case's outcome to an HTTP answer; an `etag` in the value is also sent as the ETag header. */
+export function outcomeResponse<T>(outcome: UseCaseOutcome<T>, shape: (value: T) => unknown = (value) => value, wording: OutcomeWording = {}): ApiResult {
+  switch (outcome.kind) {
+    case 'ok': {
+      const etag = (outcome.value as { etag?: unknown }).etag;
+      return { status: 200, body: shape(outcome.value), ...(typeof etag === 'string' ? { headers: { etag } } : {}) };
+    }
+    case 'forbidden':
+      return forbidden(wording.forbidden);
+    case 'not-found':
+      return { status: 404, body: { error: wording.notFound ?? 'There is no incident with that reference.' } };
+    case 'invalid':
+      return { status: 400, body: { error: wording.invalid ?? 'Some fields need attention.', problems: outcome.problems } };
+    case 'precondition-required':
+      return { status: 428, body: { error: 'Send the etag you read (If-Match header or "etag" field) so that no one else\'s change is overwritten.' } };
+    case 'conflict':
+      return { status: 409, body: { error: outcome.message, ...(outcome.reason ? { reason: outcome.reason } : {}), currentEtag: outcome.etag ?? null } };
+  }
+}
+
+export function forbidden(message = DEFAULT_FORBIDDEN): ApiResult {
+  return { status: 403, body: { error: message } };
+}
+
+/** The JSON body as an object; anything else reads as empty, so handlers report missing fields instead of crashing. */
+export function bodyOf(req: Request): Record<string, unknown> {
+  const value: unknown = req.body;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** The `:reference` path parameter. */
+export function referenceOf(req: Request): string {
+  return String(req.params.reference ?? '');
+}
+
+/** The etag the client read: the If-Match header, or an `etag` field in the body. */
+export function etagOf(req: Request): string | undefined {
+  const header = req.header('if-match');
+  if (header) return header;
+  const field = bodyOf(req).etag;
+  return typeof field === 'string' && field ? field : undefined;
+}
+
+export function queryOf(req: Request): URLSearchParams {
+  return new URL(req.url ?? '/', 'http://localhost').searchParams;
+}
