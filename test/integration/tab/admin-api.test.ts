@@ -8,20 +8,12 @@ import { verifyGraphContractAfterAll } from '../../support/graph-contract';
 import { createGatewayForFake, GraphFake } from '../../support/graph-fake';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../../support/tab-auth';
 import { newUser } from '../../support/teams-activities';
+import { rolesOf, tabApiCaller, tabRoleUsers, type Who } from '../../support/tab-api';
 import { startTestApp, type TestApp } from '../../support/test-app';
 
 verifyGraphContractAfterAll();
 
-const users = {
-  staff: newUser('Staff Member'),
-  coordinator: newUser('Coordinator'),
-  dsl: newUser('Dsl'),
-  headteacher: newUser('Head'),
-  chair: newUser('Chair'),
-  governor: newUser('Governor'),
-  admin: newUser('Admin'),
-};
-type Who = keyof typeof users;
+const users = tabRoleUsers();
 const NOW = new Date('2026-11-23T09:00:00Z');
 const DOMAIN = 'brambleford.example';
 
@@ -49,15 +41,7 @@ describe('Admin tab API: provisioning from an upload, and the latest enforcement
     idp = await startTestIdentityProvider();
     const { gateway } = createGatewayForFake();
     app = await startTestApp({
-      roles: {
-        staff: [users.staff, users.coordinator, users.dsl, users.headteacher],
-        coordinator: [users.coordinator],
-        dsl: [users.dsl],
-        headteacher: [users.headteacher],
-        chair: [users.chair],
-        governor: [users.governor, users.chair],
-        admin: [users.admin],
-      },
+      roles: rolesOf(users),
       env: { ...idp.env, SCHOOL_DOMAIN: DOMAIN, SCHOOL_NAME: 'Brambleford Primary' },
       // The tab alone: other features' start-up checks would add Graph traffic these tests count.
       overrides: { clock: () => NOW, graph: gateway, features: [createTabFeature()] },
@@ -79,15 +63,7 @@ describe('Admin tab API: provisioning from an upload, and the latest enforcement
     return who ? { authorization: `Bearer ${await idp.token(users[who].aadObjectId)}` } : {};
   }
 
-  async function call(who: Who | undefined, method: string, path: string, body?: unknown) {
-    const response = await fetch(`${app.url}${path}`, {
-      method,
-      headers: { ...(await auth(who)), ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-  }
+  const call = (who: Who | undefined, method: string, path: string, body?: unknown) => tabApiCaller(app, idp, users)(who, method, path, body);
 
   async function apply(who: Who, upload: object): Promise<ApplyStream> {
     const response = await fetch(`${app.url}/api/admin/provisioning/apply`, { method: 'POST', headers: { ...(await auth(who)), 'content-type': 'application/json' }, body: JSON.stringify(upload) });
@@ -134,7 +110,7 @@ describe('Admin tab API: provisioning from an upload, and the latest enforcement
     expect(await new PupilRegisterStore(app.services.tables).listPupils(app.schoolId)).toEqual([]);
 
     const empty = await call('admin', 'POST', '/api/admin/provisioning/plan', {});
-    expect(empty).toEqual({ status: 400, body: { error: 'The upload needs attention.', problems: ['Choose the roll exported from the MIS (a CSV file).'] } });
+    expect({ status: empty.status, body: empty.body }).toEqual({ status: 400, body: { error: 'The upload needs attention.', problems: ['Choose the roll exported from the MIS (a CSV file).'] } });
     const noNames = await call('admin', 'POST', '/api/admin/provisioning/plan', { csv: 'Adno,Year\r\n004411,3' });
     expect(noNames.status).toBe(400);
     expect((noNames.body.problems as string[])[0]).toMatch(/forename column.*surname column/);

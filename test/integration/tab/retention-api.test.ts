@@ -7,11 +7,10 @@ import { PupilRegisterStore } from '../../../records/pupil-register-store';
 import { RetentionReviewStore } from '../../../records/retention-review-store';
 import type { RetentionDependencies } from '../../../usecases/incident-retention';
 import { seedIncident, startTestIdentityProvider, type TestIdentityProvider } from '../../support/tab-auth';
-import { newUser } from '../../support/teams-activities';
+import { rolesOf, tabApiCaller, tabRoleUsers, type Who } from '../../support/tab-api';
 import { startTestApp, type TestApp } from '../../support/test-app';
 
-const users = { staff: newUser('Staff'), coordinator: newUser('Coordinator'), dsl: newUser('Dsl'), headteacher: newUser('Head'), governor: newUser('Governor'), admin: newUser('Admin') };
-type Who = keyof typeof users;
+const users = tabRoleUsers();
 let now = new Date('2026-11-23T02:30:00Z');
 
 describe('retention: the daily review, the DSL\'s approval and legal hold', () => {
@@ -23,7 +22,7 @@ describe('retention: the daily review, the DSL\'s approval and legal hold', () =
   beforeAll(async () => {
     idp = await startTestIdentityProvider();
     app = await startTestApp({
-      roles: { staff: [users.staff, users.coordinator, users.dsl, users.headteacher], coordinator: [users.coordinator], dsl: [users.dsl], headteacher: [users.headteacher], governor: [users.governor], admin: [users.admin] },
+      roles: rolesOf(users),
       env: idp.env,
       overrides: { clock: () => now, features: [retentionFeature, createTabFeature()] },
     });
@@ -48,14 +47,8 @@ describe('retention: the daily review, the DSL\'s approval and legal hold', () =
     await idp?.close();
   });
 
-  async function call(who: Who | undefined, method: string, path: string, body?: unknown, etag?: string) {
-    const response = await fetch(`${app.url}${path}`, {
-      method,
-      headers: { ...(who ? { authorization: `Bearer ${await idp.token(users[who].aadObjectId)}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}), ...(etag ? { 'if-match': etag } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const call = (who: Who | undefined, method: string, path: string, body?: unknown, etag?: string) =>
+    tabApiCaller(app, idp, users)(who, method, path, body, etag ? { 'if-match': etag } : {});
 
   it('the daily review runs once per UK day across instances, from 03:00, and deletes nothing', async () => {
     const reviews = new RetentionReviewStore(app.services.tables);

@@ -3,19 +3,10 @@ import { IncidentAggregateStore } from '../../../records/incident-aggregate-stor
 import { IncidentStore } from '../../../records/incident-store';
 import { rebuildIncidentAggregates } from '../../../usecases/summarise-incidents';
 import { startTestApp, type TestApp } from '../../support/test-app';
-import { newUser } from '../../support/teams-activities';
+import { rolesOf, tabApiCaller, tabRoleUsers, type Who } from '../../support/tab-api';
 import { seedIncident, startTestIdentityProvider, type TestIdentityProvider } from '../../support/tab-auth';
 
-const users = {
-  staff: newUser('Staff Member'),
-  coordinator: newUser('Coordinator'),
-  dsl: newUser('Dsl'),
-  headteacher: newUser('Head'),
-  chair: newUser('Chair'),
-  governor: newUser('Governor'),
-  admin: newUser('Admin'),
-};
-type Who = keyof typeof users;
+const users = tabRoleUsers();
 
 // Planted in the incidents: none of it may ever reach a governor.
 const PUPIL_NAME = 'Zebedee Quaxworth';
@@ -27,22 +18,16 @@ const HEAD_REF = 'ES-2026-0104';
 describe('tab API', () => {
   let idp: TestIdentityProvider;
   let app: TestApp;
+  let call: ReturnType<typeof tabApiCaller<typeof users>>;
 
   beforeAll(async () => {
     idp = await startTestIdentityProvider();
     app = await startTestApp({
-      roles: {
-        staff: [users.staff, users.coordinator, users.dsl, users.headteacher],
-        coordinator: [users.coordinator],
-        dsl: [users.dsl],
-        headteacher: [users.headteacher],
-        chair: [users.chair],
-        governor: [users.governor, users.chair],
-        admin: [users.admin],
-      },
+      roles: rolesOf(users),
       env: idp.env,
       overrides: { clock: () => new Date('2026-11-23T09:00:00Z') },
     });
+    call = tabApiCaller(app, idp, users);
     const deps = { incidents: new IncidentStore(app.services.tables), tables: app.services.tables };
     const description = `${PUPIL_NAME} shared ES-2026-9999 with a friend.`;
     await seedIncident(deps, app.schoolId, { reference: STANDARD_REF, type: 'cyberbullying', description, createdAt: '2026-10-05T09:00:00.000Z' });
@@ -59,16 +44,6 @@ describe('tab API', () => {
     await idp?.close();
   });
 
-  async function call(who: Who | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    const auth: Record<string, string> = who ? { authorization: `Bearer ${await idp.token(users[who].aadObjectId)}` } : {};
-    const response = await fetch(`${app.url}${path}`, {
-      method,
-      headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}), ...headers } as Record<string, string>,
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await response.text();
-    return { status: response.status, text, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, etag: response.headers.get('etag') };
-  }
 
   const everyone: Who[] = ['staff', 'coordinator', 'dsl', 'headteacher', 'chair', 'governor', 'admin'];
   const allowed: Record<string, Who[]> = {

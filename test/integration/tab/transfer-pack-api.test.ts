@@ -2,19 +2,10 @@ import { createTabFeature } from '../../../app/tab-feature';
 import { IncidentStore } from '../../../records/incident-store';
 import { PupilRegisterStore, type PupilRecord } from '../../../records/pupil-register-store';
 import { seedIncident, startTestIdentityProvider, type TestIdentityProvider } from '../../support/tab-auth';
-import { newUser } from '../../support/teams-activities';
+import { rolesOf, tabApiCaller, tabRoleUsers, type Who } from '../../support/tab-api';
 import { startTestApp, type TestApp } from '../../support/test-app';
 
-const users = {
-  staff: newUser('Staff Member'),
-  coordinator: newUser('Coordinator'),
-  dsl: newUser('Dsl'),
-  headteacher: newUser('Head'),
-  chair: newUser('Chair'),
-  governor: newUser('Governor'),
-  admin: newUser('Admin'),
-};
-type Who = keyof typeof users;
+const users = tabRoleUsers();
 const NOW = new Date('2026-11-23T09:00:00Z');
 
 function pupil(externalId: string, forename: string, surname: string, status: PupilRecord['status'] = 'active'): PupilRecord {
@@ -28,7 +19,7 @@ describe('transfer pack API (the tab)', () => {
   beforeAll(async () => {
     idp = await startTestIdentityProvider();
     app = await startTestApp({
-      roles: { staff: [users.staff, users.coordinator, users.dsl, users.headteacher], coordinator: [users.coordinator], dsl: [users.dsl], headteacher: [users.headteacher], chair: [users.chair], governor: [users.governor], admin: [users.admin] },
+      roles: rolesOf(users),
       env: { ...idp.env, SCHOOL_NAME: 'Hollin Bank Primary' },
       overrides: { clock: () => NOW, features: [createTabFeature()] },
     });
@@ -43,14 +34,7 @@ describe('transfer pack API (the tab)', () => {
     await idp?.close();
   });
 
-  async function call(who: Who | undefined, method: string, path: string, body?: unknown) {
-    const response = await fetch(`${app.url}${path}`, {
-      method,
-      headers: { ...(who ? { authorization: `Bearer ${await idp.token(users[who].aadObjectId)}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const call = (who: Who | undefined, method: string, path: string, body?: unknown) => tabApiCaller(app, idp, users)(who, method, path, body);
 
   const refused: Who[] = ['staff', 'coordinator', 'chair', 'governor', 'admin'];
   it.each([

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,10 +67,12 @@ describe('Graph credentials', () => {
     const fake = new GraphFake({ expectedAccessToken: 'app-token-1' });
     fake.intercept('https://graph.microsoft.us');
     fake.seedSchool();
+    // Generated per run, so no secret-looking literal sits in the repository.
+    const clientSecret = randomUUID();
     const credential = createClientCredential({
       tenantId: TENANT,
       clientId: CLIENT,
-      clientSecret: 'test-secret',
+      clientSecret,
       authorityHost,
       graphBaseUrl: 'https://graph.microsoft.us',
       authorityMetadata: authorityMetadata(authorityHost),
@@ -83,7 +86,7 @@ describe('Graph credentials', () => {
     expect(Object.fromEntries(tokenCalls[0] as URLSearchParams)).toMatchObject({
       grant_type: 'client_credentials',
       client_id: CLIENT,
-      client_secret: 'test-secret',
+      client_secret: clientSecret,
       scope: 'https://graph.microsoft.us/.default',
     });
     expect(fake.authorizations).toEqual(['Bearer app-token-1', 'Bearer app-token-1', 'Bearer app-token-1']);
