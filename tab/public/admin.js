@@ -23,7 +23,7 @@
   }
 
   function showProblems(body) {
-    $('upload-problems').textContent = (body.error || 'Something went wrong.') + (body.problems ? ' ' + body.problems.join(' ') : '');
+    $('upload-problems').textContent = (body.error || body.message || 'Something went wrong.') + (body.problems ? ' ' + body.problems.join(' ') : '');
   }
 
   function card(label, value) {

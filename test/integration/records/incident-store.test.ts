@@ -3,6 +3,7 @@ import { odata } from '@azure/data-tables';
 import { IncidentStore, type ChronologyEvent, type IncidentRecord, type NewAlert } from '../../../records/incident-store';
 import { storageStatus, TABLE_NAMES, Tables } from '../../../records/tables';
 import { testTablesConnectionString, uniqueSchoolId } from '../../support/tables';
+import { incidentRecord } from '../../support/incident-records';
 
 const T0 = '2026-03-02T09:00:00.000Z';
 
@@ -10,32 +11,8 @@ function newTables(): Tables {
   return new Tables({ connectionString: testTablesConnectionString() });
 }
 
-let sequence = 0;
 function incident(schoolId: string, overrides: Partial<IncidentRecord> = {}): IncidentRecord {
-  sequence++;
-  return {
-    schoolId,
-    reference: `ES-2026-${String(sequence).padStart(4, '0')}`,
-    type: 'cyberbullying',
-    fourC: 'conduct',
-    audience: 'standard',
-    childProtection: false,
-    subject: 'pupil',
-    occurredOn: '2026-03-01',
-    occurredAt: '10:15',
-    involved: [{ kind: 'pupil', pupilId: 'p-001' }, { kind: 'visitor' }],
-    yearGroups: ['4'],
-    location: 'ICT suite',
-    description: 'Messages calling a pupil names were posted in the class team.',
-    actionTaken: 'Screenshots kept.',
-    status: 'open',
-    reporterId: 'reporter-1',
-    submissionId: randomUUID(),
-    createdAt: T0,
-    updatedAt: T0,
-    eventCount: 1,
-    ...overrides,
-  };
+  return incidentRecord(schoolId, T0, { occurredAt: '10:15', involved: [{ kind: 'pupil', pupilId: 'p-001' }, { kind: 'visitor' }], description: 'Messages calling a pupil names were posted in the class team.', actionTaken: 'Screenshots kept.', ...overrides });
 }
 
 const reported: Omit<ChronologyEvent, 'sequence'> = { at: T0, actorId: 'reporter-1', kind: 'reported', what: 'Concern reported', why: '' };

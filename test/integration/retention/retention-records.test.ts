@@ -1,41 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { odata } from '@azure/data-tables';
 import { IncidentStore, type ChronologyEvent, type IncidentRecord } from '../../../records/incident-store';
 import { RetentionReviewStore, type RetentionReviewRecord } from '../../../records/retention-review-store';
 import { PupilRegisterStore, type PupilRecord } from '../../../records/pupil-register-store';
 import { storageStatus, TABLE_NAMES, Tables } from '../../../records/tables';
 import { testTablesConnectionString, uniqueSchoolId } from '../../support/tables';
+import { incidentRecord } from '../../support/incident-records';
 
 const T0 = '2026-03-02T09:00:00.000Z';
 const tables = new Tables({ connectionString: testTablesConnectionString() });
 const store = new IncidentStore(tables);
 
-let sequence = 0;
 function incident(schoolId: string, overrides: Partial<IncidentRecord> = {}): IncidentRecord {
-  sequence++;
-  return {
-    schoolId,
-    reference: `ES-2026-${String(sequence).padStart(4, '0')}`,
-    type: 'cyberbullying',
-    fourC: 'conduct',
-    audience: 'standard',
-    childProtection: false,
-    subject: 'pupil',
-    occurredOn: '2026-03-01',
-    occurredAt: undefined,
-    involved: [{ kind: 'pupil', pupilId: 'pupil-a' }],
-    yearGroups: ['4'],
-    location: 'ICT suite',
-    description: 'Unkind messages were posted in the class team.',
-    actionTaken: '',
-    status: 'open',
-    reporterId: 'reporter-1',
-    submissionId: randomUUID(),
-    createdAt: T0,
-    updatedAt: T0,
-    eventCount: 1,
-    ...overrides,
-  };
+  return incidentRecord(schoolId, T0, overrides);
 }
 
 const reported = (at = T0): Omit<ChronologyEvent, 'sequence'> => ({ at, actorId: 'reporter-1', kind: 'reported', what: 'Concern reported', why: '' });
