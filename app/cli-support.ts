@@ -26,7 +26,7 @@ export function takeSchoolOption(argv: readonly string[]): { argv: string[]; sch
  */
 export function loadCliConfig(io: CliStreams, school?: string): AppConfig | undefined {
   try {
-    const config = io.env ? loadConfig(io.env) : loadConfig();
+    const config = loadConfig(io.env, { purpose: 'tool' });
     const schools = schoolConfigs(config);
     const ids = schools.map((s) => s.school.id).join(', ');
     if (school === undefined) {

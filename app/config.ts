@@ -13,6 +13,12 @@ export type RolesSource = 'file' | 'graph';
 
 /** Every setting the app reads, already validated. */
 export interface AppConfig {
+  /**
+   * True when running anywhere but a developer's machine: on App Service (it sets WEBSITE_SITE_NAME and
+   * WEBSITE_INSTANCE_ID), with NODE_ENV=production, or with an APP_PUBLIC_URL that is not loopback.
+   * Deployed, start-up refuses without bot authentication and tab SSO, and the local sign-in routes do not exist.
+   */
+  deployed: boolean;
   port: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   school: {
@@ -30,6 +36,13 @@ export interface AppConfig {
     appPassword: string;
     appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
     tenantId: string;
+    /** Certificate credential instead of a password: its thumbprint and PEM private key (read from MicrosoftAppCertificateKeyFile). */
+    certificate: { thumbprint: string; privateKey: string } | undefined;
+    /**
+     * Tenants whose activities the bot accepts when deployed: MicrosoftAppTenantId and each trust school's
+     * `tenantId`. Empty in local development, where no tenant is checked.
+     */
+    allowedTenantIds: string[];
   };
   roles: {
     source: RolesSource;
@@ -103,6 +116,8 @@ export interface SchoolEntry {
   id: string;
   name: string;
   domain: string;
+  /** The school's Entra tenant when it differs from MicrosoftAppTenantId (a trust spread over tenants, with a MultiTenant bot). */
+  tenantId?: string;
   /** With ROLES_SOURCE=file: this school's roles file. */
   rolesFile?: string;
   /** With ROLES_SOURCE=graph: this school's security group per role. */
@@ -168,6 +183,11 @@ function readSchoolsFile(path: string, rolesSource: RolesSource, problems: strin
       }
       school.roleGroups = roleGroups;
     }
+    const tenantId = str('tenantId');
+    if (tenantId !== undefined) {
+      if (!GUID.test(tenantId)) problems.push(`${label}: "tenantId" must be an Entra tenant id (a GUID).`);
+      else school.tenantId = tenantId.toLowerCase();
+    }
     const aupDocumentsDir = str('aupDocumentsDir');
     if (aupDocumentsDir) school.aupDocumentsDir = aupDocumentsDir;
     const responseMatrixFile = str('responseMatrixFile');
@@ -199,6 +219,38 @@ export interface SettingSpec {
   secret?: boolean;
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Host names that only reach this machine. */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Whether this process runs deployed rather than on a developer's machine, and why (for the start-up log).
+ * Decided from facts the platform sets, so that forgetting a setting can never make a deployed server "local":
+ * App Service sets WEBSITE_SITE_NAME and WEBSITE_INSTANCE_ID on every instance
+ * (https://learn.microsoft.com/azure/app-service/reference-app-settings#app-environment).
+ */
+export function deploymentSignals(env: Env): string[] {
+  const signals: string[] = [];
+  for (const name of ['WEBSITE_SITE_NAME', 'WEBSITE_INSTANCE_ID']) if (env[name]?.trim()) signals.push(name);
+  if (env.NODE_ENV?.trim().toLowerCase() === 'production') signals.push('NODE_ENV=production');
+  const publicUrl = env.APP_PUBLIC_URL?.trim();
+  if (publicUrl) {
+    let hostname: string | undefined;
+    try {
+      hostname = new URL(publicUrl).hostname;
+    } catch {
+      hostname = undefined;
+    }
+    // An APP_PUBLIC_URL that cannot be read is not proof of a developer's machine either.
+    if (hostname === undefined || !isLoopbackHost(hostname)) signals.push('APP_PUBLIC_URL');
+  }
+  return signals;
+}
+
 export const ROLE_NAMES = ['staff', 'coordinator', 'dsl', 'headteacher', 'chair', 'governor', 'admin', 'pupil'] as const;
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -214,7 +266,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'MicrosoftAppId', purpose: 'Bot app id; empty means no Bot Framework auth (local Playground only)', default: '' },
   { name: 'MicrosoftAppPassword', purpose: 'Bot client secret (keep it in a gitignored env file or Key Vault)', default: '', secret: true },
   { name: 'MicrosoftAppType', purpose: 'SingleTenant, MultiTenant or UserAssignedMSI', default: 'SingleTenant' },
-  { name: 'MicrosoftAppTenantId', purpose: 'Entra tenant id of the bot registration', default: '' },
+  { name: 'MicrosoftAppTenantId', purpose: 'Entra tenant id of the bot registration; when deployed, the bot only accepts activities from this tenant (and SCHOOLS_FILE tenants)', default: '' },
+  { name: 'MicrosoftAppCertificateThumbprint', purpose: 'Bot certificate thumbprint, with MicrosoftAppCertificateKeyFile, instead of MicrosoftAppPassword' },
+  { name: 'MicrosoftAppCertificateKeyFile', purpose: 'PEM file holding the bot certificate\'s private key' },
   { name: 'ROLES_SOURCE', purpose: 'file (ROLES_FILE) or graph (the ROLE_GROUP_* security groups)', default: 'file' },
   { name: 'ROLES_FILE', purpose: 'JSON object of role -> list of Entra object ids, for local use', default: 'config/roles.local.json' },
   ...ROLE_NAMES.map((role) => ({
@@ -258,11 +312,19 @@ export const SETTINGS: readonly SettingSpec[] = [
 
 const defaults = Object.fromEntries(SETTINGS.filter((s) => s.default !== undefined).map((s) => [s.name, s.default]));
 
+export interface LoadOptions {
+  /**
+   * `server` (the default) applies the deployed-mode rules; `tool` is for command-line tools and scripts that
+   * neither answer the bot nor serve the tab, run by an admin whose .env names the deployment's public URL.
+   */
+  purpose?: 'server' | 'tool';
+}
+
 /**
  * Reads and validates every setting. This is the only module that reads `process.env`;
  * everything else receives an `AppConfig`.
  */
-export function loadConfig(env: Env = process.env): AppConfig {
+export function loadConfig(env: Env = process.env, options: LoadOptions = {}): AppConfig {
   const problems: string[] = [];
   const text = (name: string): string => {
     const value = env[name]?.trim();
@@ -314,7 +376,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const explicitConnection = env.TABLES_CONNECTION_STRING?.trim() || undefined;
   const tablesEndpoint = optional('TABLES_ENDPOINT');
 
+  const deployed = deploymentSignals(env).length > 0;
+  const certificateThumbprint = optional('MicrosoftAppCertificateThumbprint');
+  const certificateKeyFile = optional('MicrosoftAppCertificateKeyFile');
+  let certificate: AppConfig['bot']['certificate'];
+  if (certificateThumbprint || certificateKeyFile) {
+    if (!certificateThumbprint || !certificateKeyFile) {
+      problems.push('MicrosoftAppCertificateThumbprint and MicrosoftAppCertificateKeyFile go together: set both, or neither.');
+    } else {
+      try {
+        certificate = { thumbprint: certificateThumbprint, privateKey: readFileSync(certificateKeyFile, 'utf8') };
+      } catch {
+        problems.push(`MicrosoftAppCertificateKeyFile points at ${certificateKeyFile}, which could not be read.`);
+      }
+    }
+  }
+
   const config: AppConfig = {
+    deployed,
     port: integer('PORT', 0, 65535),
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error']),
     school: {
@@ -332,6 +411,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       appPassword: text('MicrosoftAppPassword'),
       appType: oneOf('MicrosoftAppType', ['SingleTenant', 'MultiTenant', 'UserAssignedMSI']),
       tenantId: text('MicrosoftAppTenantId'),
+      certificate,
+      allowedTenantIds: [],
     },
     roles: {
       source: rolesSource,
@@ -419,12 +500,38 @@ export function loadConfig(env: Env = process.env): AppConfig {
       if (school.domain === defaults.SCHOOL_DOMAIN) problems.push(`${config.trust ? `SCHOOLS_FILE school "${school.id}": "domain"` : 'SCHOOL_DOMAIN'} must be the school's own domain when GRAPH_MODE=live.`);
     }
   }
-  if (config.bot.appId && !config.bot.appPassword && config.bot.appType !== 'UserAssignedMSI') {
-    problems.push('MicrosoftAppPassword is required when MicrosoftAppId is set (or use MicrosoftAppType=UserAssignedMSI).');
+  if (config.bot.appId && !config.bot.appPassword && !config.bot.certificate && config.bot.appType !== 'UserAssignedMSI') {
+    problems.push('MicrosoftAppPassword is required when MicrosoftAppId is set (or a certificate, or MicrosoftAppType=UserAssignedMSI).');
+  }
+  if (config.bot.tenantId && !GUID.test(config.bot.tenantId)) problems.push(`MicrosoftAppTenantId must be an Entra tenant id (a GUID) (got "${config.bot.tenantId}").`);
+  if (deployed) {
+    config.bot.allowedTenantIds = [...new Set([config.bot.tenantId.toLowerCase(), ...(trustSchools ?? []).map((s) => s.tenantId ?? '')].filter(Boolean))];
+    if (options.purpose !== 'tool') problems.push(...deployedProblems(config, Boolean(env.APP_PUBLIC_URL?.trim())));
   }
 
   if (problems.length > 0) throw new ConfigurationError(problems);
   return config;
+}
+
+/**
+ * What a deployed server must have before it takes its first request: each missing safeguard is a problem,
+ * never a warning, because a server that starts without it accepts forged reports or hands out tokens.
+ */
+function deployedProblems(config: AppConfig, publicUrlSet: boolean): string[] {
+  const problems: string[] = [];
+  const why = '(this server runs deployed: see "Deployed mode" in the README)';
+  if (!config.bot.appId) problems.push(`MicrosoftAppId is required ${why}; without it the bot accepts activities from anyone.`);
+  if (!config.bot.tenantId && !config.trust?.schools.every((s) => s.tenantId)) {
+    problems.push(`MicrosoftAppTenantId is required ${why}; the bot only accepts activities from the school's tenant.`);
+  }
+  if (config.tab.localIdentitySecret) problems.push(`SECRET_LOCAL_IDENTITY_KEY must not be set ${why}; it lets anyone sign in to the tab as anyone.`);
+  if (!publicUrlSet || !config.tab.publicUrl.startsWith('https://')) {
+    problems.push(`APP_PUBLIC_URL must be the app's public https origin ${why}; Teams only loads tabs over https and the SSO audience is built from it.`);
+  }
+  if (!config.tab.authIssuer || !config.tab.authJwksUri || !config.tab.authAudience) {
+    problems.push(`Tab SSO is not configured ${why}: set MicrosoftAppId and MicrosoftAppTenantId (or AUTH_ISSUER, AUTH_JWKS_URI and AUTH_AUDIENCE).`);
+  }
+  return problems;
 }
 
 function schoolConfigsOf(config: AppConfig): AppConfig['school'][] {

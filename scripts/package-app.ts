@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const root = join(__dirname, '..');
   const { outFile, entries } = await buildAppPackage({
     sourceDir: join(root, 'appPackage'),
-    values: readManifestValues(process.env, () => loadConfig(process.env).bot.appId),
+    values: readManifestValues(process.env, () => loadConfig(process.env, { purpose: 'tool' }).bot.appId),
     outFile: join(root, 'build', 'appPackage.zip'),
   });
   console.log(`Wrote ${relative(process.cwd(), outFile)} (${entries.join(', ')}).`);
