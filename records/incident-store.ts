@@ -42,6 +42,58 @@ export interface IncidentRecord {
   legalHold?: boolean;
   /** When the incident was closed; `appendEvent` sets it. */
   closedAt?: string | undefined;
+  /** The incident date was more than a year before it was reported (recorded, never refused). */
+  historic?: boolean;
+  /**
+   * The member of staff the concern is about (Entra object id), when the reporter named them. The subject
+   * is never alerted, never lists it and is refused it whatever their role (school/incident-routing.ts).
+   */
+  subjectId?: string | undefined;
+  /** The reporter named a member of staff who could not be resolved; routed as if the most senior plausible person. */
+  subjectUnresolved?: boolean;
+  /** The incident's record in CPOMS or MyConcern. */
+  cpomsReference?: string | undefined;
+  /** People given access by a referral (to the DSL, the head or the chair), beyond the audience's roles. */
+  grantedViewerIds?: string[];
+  /** Referrals made, with their outcomes. Bounded (MAX_REFERRALS) so the row stays far inside the 1 MiB entity limit. */
+  referrals?: Referral[];
+  /** A close waiting for a second senior person's confirmation. */
+  pendingClose?: PendingClose | undefined;
+}
+
+export type ReferralTarget =
+  | 'dsl'
+  | 'headteacher'
+  | 'chair'
+  | 'lado'
+  | 'childrens-social-care'
+  | 'police'
+  | 'ceop'
+  | 'iwf'
+  | 'prevent'
+  | 'local-authority'
+  | 'trust';
+
+export interface Referral {
+  id: string;
+  to: ReferralTarget;
+  why: string;
+  on: string;
+  externalReference?: string | undefined;
+  byId: string;
+  at: string;
+  outcome?: string | undefined;
+  outcomeAt?: string | undefined;
+  outcomeById?: string | undefined;
+}
+
+export interface PendingClose {
+  byId: string;
+  at: string;
+  decision: string;
+  rationale: string;
+  outcome: string;
+  lessonsLearnt: string;
 }
 
 export interface StoredIncident extends IncidentRecord {
@@ -53,7 +105,7 @@ export interface ChronologyEvent {
   sequence: number;
   at: string;
   actorId: string;
-  kind: 'reported' | 'action' | 'status' | 'parents-informed' | 'closed';
+  kind: 'reported' | 'action' | 'status' | 'parents-informed' | 'closed' | 'referral' | 'referral-outcome' | 'reclassified' | 'cpoms' | 'sanction' | 'close-requested' | 'attachment';
   what: string;
   why: string;
 }
@@ -191,7 +243,7 @@ export class IncidentStore {
   async appendEvent(
     incident: StoredIncident,
     event: Omit<ChronologyEvent, 'sequence'>,
-    change: Partial<Pick<IncidentRecord, 'status' | 'legalHold'>> & Record<string, unknown> = {},
+    change: Partial<IncidentRecord> = {},
   ): Promise<StoredIncident> {
     const sequence = incident.eventCount + 1;
     const closedAt = incident.closedAt ?? (incident.status === 'closed' ? incident.updatedAt : change.status === 'closed' ? event.at : undefined);
@@ -323,6 +375,13 @@ function toIncidentEntity(record: IncidentRecord): Entity {
     retentionBasis: record.retentionBasis ?? '',
     legalHold: record.legalHold === true,
     closedAt: record.closedAt ?? '',
+    historic: record.historic === true,
+    subjectId: record.subjectId ?? '',
+    subjectUnresolved: record.subjectUnresolved === true,
+    cpomsReference: record.cpomsReference ?? '',
+    grantedViewerIds: JSON.stringify(record.grantedViewerIds ?? []),
+    referrals: JSON.stringify(record.referrals ?? []),
+    pendingClose: record.pendingClose ? JSON.stringify(record.pendingClose) : '',
   };
 }
 
@@ -352,6 +411,13 @@ function fromIncidentEntity(entity: Entity): StoredIncident {
     retentionBasis: entity.retentionBasis ? (entity.retentionBasis as RetentionBasis) : undefined,
     legalHold: entity.legalHold === true,
     closedAt: entity.closedAt ? String(entity.closedAt) : undefined,
+    historic: entity.historic === true,
+    subjectId: entity.subjectId ? String(entity.subjectId) : undefined,
+    subjectUnresolved: entity.subjectUnresolved === true,
+    cpomsReference: entity.cpomsReference ? String(entity.cpomsReference) : undefined,
+    grantedViewerIds: JSON.parse(String(entity.grantedViewerIds || '[]')) as string[],
+    referrals: JSON.parse(String(entity.referrals || '[]')) as Referral[],
+    pendingClose: entity.pendingClose ? (JSON.parse(String(entity.pendingClose)) as PendingClose) : undefined,
     etag: String(entity.etag),
   };
 }

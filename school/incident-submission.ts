@@ -1,5 +1,6 @@
 import { INCIDENT_TYPE_IDS, isIncidentType, type IncidentType } from './incident-types';
 import type { InvolvedParty } from './incident-routing';
+import { isHistoricDate, parseUkDate } from './uk-dates';
 
 /** The report card's input ids. Stable: other features and integrations rely on them. */
 export const INCIDENT_FIELDS = ['occurredOn', 'occurredAt', 'involved', 'location', 'incidentType', 'description', 'actionTaken', 'childProtection'] as const;
@@ -17,6 +18,11 @@ export interface IncidentSubmission {
   description: string;
   actionTaken: string;
   childProtection: boolean;
+  /** More than a year before the day it was reported: recorded like any other, and flagged (seed policies: record historic incidents). */
+  historic: boolean;
+  /** The date in words (`1 December 2026`); the confirmation repeats it when `dateAmbiguous`, so `01/12/2026` read the UK way is never a surprise. */
+  occurredOnWords: string;
+  dateAmbiguous: boolean;
 }
 
 export interface FieldProblem {
@@ -30,8 +36,6 @@ export const INCIDENT_LIMITS = {
   descriptionMin: 10,
   actionTaken: 2000,
   involvedMax: 30,
-  /** Concerns older than this are usually historic disclosures; they go to the DSL directly. */
-  maxAgeDays: 366,
 } as const;
 
 /** The school's calendar date, which is what "today" means for a UK school whatever the server's zone. */
@@ -81,14 +85,15 @@ export function validateIncidentSubmission(
   const text = (field: IncidentField): string => (values[field] ?? '').trim();
 
   const today = schoolDate(options.now, options.timeZone);
-  const occurredOn = text('occurredOn');
-  if (!occurredOn) problems.push({ field: 'occurredOn', message: 'Enter the date of the incident.' });
-  else if (!/^\d{4}-\d{2}-\d{2}$/.test(occurredOn) || Number.isNaN(Date.parse(`${occurredOn}T00:00:00Z`)) || new Date(`${occurredOn}T00:00:00Z`).toISOString().slice(0, 10) !== occurredOn) {
-    problems.push({ field: 'occurredOn', message: 'Enter the date as a calendar date.' });
+  const typedOn = text('occurredOn');
+  // Typed dates are read the UK way (01/12/2026 is 1 December); the card's date picker sends YYYY-MM-DD.
+  const parsedOn = typedOn ? parseUkDate(typedOn) : undefined;
+  const occurredOn = parsedOn?.isoDate ?? '';
+  if (!typedOn) problems.push({ field: 'occurredOn', message: 'Enter the date of the incident.' });
+  else if (!parsedOn) {
+    problems.push({ field: 'occurredOn', message: 'Enter the date as a calendar date, day first (for example 4/3/2026 or 4 March 2026).' });
   } else if (occurredOn > today) {
     problems.push({ field: 'occurredOn', message: 'The date of the incident cannot be in the future.' });
-  } else if (Date.parse(`${today}T00:00:00Z`) - Date.parse(`${occurredOn}T00:00:00Z`) > INCIDENT_LIMITS.maxAgeDays * 86_400_000) {
-    problems.push({ field: 'occurredOn', message: 'That date is more than a year ago: tell the DSL directly about historic concerns.' });
   }
 
   const occurredAt = text('occurredAt');
@@ -135,6 +140,9 @@ export function validateIncidentSubmission(
       description,
       actionTaken,
       childProtection: childProtection === 'true',
+      historic: isHistoricDate(occurredOn, today),
+      occurredOnWords: parsedOn!.words,
+      dateAmbiguous: parsedOn!.ambiguous,
     },
   };
 }

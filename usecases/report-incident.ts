@@ -124,6 +124,7 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
         location: submission.location,
         description: submission.description,
         actionTaken: submission.actionTaken,
+        historic: submission.historic,
         status: 'open',
         reporterId: principal.aadObjectId,
         submissionId,

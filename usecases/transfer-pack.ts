@@ -1,3 +1,4 @@
+import { formatUkDate, formatUkTime, londonDate } from '../school/uk-dates';
 import { randomBytes } from 'node:crypto';
 import type { AuditEntry, AuditRecord, AuditStore } from '../records/audit-store';
 import type { ChronologyEvent, IncidentRecord, IncidentStore, StoredIncident } from '../records/incident-store';
@@ -539,11 +540,11 @@ const capitalise = (value: string): string => value.charAt(0).toUpperCase() + va
 
 /** A calendar date (YYYY-MM-DD) as "1 October 2026"; anything else as given. */
 function formatDate(value: string): string {
-  if (!isCalendarDate(value)) return value;
-  return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${value}T00:00:00Z`));
+  return formatUkDate(value);
 }
 
+/** An instant as "1 October 2026 at 14:05" in UK time (BST in summer), the same on every Node version. */
 function formatTime(value: Date): string {
   if (Number.isNaN(value.getTime())) return 'unknown';
-  return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE }).format(value);
+  return `${formatUkDate(londonDate(value))} at ${formatUkTime(value)}`;
 }

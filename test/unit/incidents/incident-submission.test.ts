@@ -110,18 +110,25 @@ describe('validateIncidentSubmission', () => {
       expect(problemsFor({ occurredOn: '2026-03-30' }, { now: new Date('2026-03-29T22:59:00Z') })[0]!.field).toBe('occurredOn');
     });
 
-    it(`when the date is exactly ${INCIDENT_LIMITS.maxAgeDays} days ago, accepts it`, () => {
-      const oldest = daysBefore(TODAY_IN_LONDON, INCIDENT_LIMITS.maxAgeDays);
-      expect(submissionFor({ occurredOn: oldest }).occurredOn).toBe(oldest);
+    it('when the date is exactly a year ago, accepts it as a recent concern', () => {
+      const yearAgo = `${Number(TODAY_IN_LONDON.slice(0, 4)) - 1}${TODAY_IN_LONDON.slice(4)}`;
+      const submission = submissionFor({ occurredOn: yearAgo });
+      expect(submission.occurredOn).toBe(yearAgo);
+      expect(submission.historic).toBe(false);
     });
 
-    it('when the date is more than a year ago, sends the reporter to the DSL', () => {
-      const tooOld = daysBefore(TODAY_IN_LONDON, INCIDENT_LIMITS.maxAgeDays + 1);
-      expect(problemsFor({ occurredOn: tooOld })).toEqual([{ field: 'occurredOn', message: expect.stringContaining('tell the DSL directly') }]);
-      expect(problemsFor({ occurredOn: '2020-01-01' })[0]!.field).toBe('occurredOn');
+    it('when the date is more than a year ago, accepts it flagged as historic', () => {
+      const submission = submissionFor({ occurredOn: daysBefore(TODAY_IN_LONDON, 367) });
+      expect(submission.historic).toBe(true);
+      expect(submissionFor({ occurredOn: '2020-01-01' })).toMatchObject({ occurredOn: '2020-01-01', historic: true, occurredOnWords: '1 January 2020' });
     });
 
-    const notDates = ['30/03/2026', '2026-3-5', '2026-13-01', '2026-00-10', '2026-01-32', '2026-02-30', '2026-04-31', '2025-02-29', 'yesterday', '2026-03-27T10:00'];
+    it('reads a typed 01/03/2026 as 1 March, and says the date back in words because it could be read as 3 January', () => {
+      expect(submissionFor({ occurredOn: '01/03/2026' })).toMatchObject({ occurredOn: '2026-03-01', occurredOnWords: '1 March 2026', dateAmbiguous: true });
+      expect(submissionFor({ occurredOn: '2026-03-01' })).toMatchObject({ occurredOn: '2026-03-01', dateAmbiguous: false });
+    });
+
+    const notDates = ['31/02/2026', '2026-3-5', '2026-13-01', '2026-00-10', '2026-01-32', '2026-02-30', '2026-04-31', '2025-02-29', 'yesterday', '2026-03-27T10:00'];
     it.each(notDates)('when the date is "%s", asks for a calendar date', (occurredOn) => {
       expect(problemsFor({ occurredOn })).toEqual([{ field: 'occurredOn', message: expect.stringContaining('calendar date') }]);
     });
@@ -277,6 +284,9 @@ describe('validateIncidentSubmission', () => {
       description: 'Messages calling a pupil names were posted in the class team.',
       actionTaken: 'Screenshots kept; told the class teacher.',
       childProtection: true,
+      historic: false,
+      occurredOnWords: '27 March 2026',
+      dateAmbiguous: false,
     });
   });
 });
