@@ -1,11 +1,14 @@
 import { TableClient, TableServiceClient, type TableEntityResult } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/core-auth';
+import type { StoragePipelinePolicy } from './storage-round-trips';
 
 /** How to reach Azure Tables: a connection string (Azurite, shared key) or an endpoint with a token credential. */
 export interface TablesOptions {
   connectionString?: string;
   endpoint?: string;
   credential?: TokenCredential;
+  /** Extra policies for every TableClient's pipeline, run once per HTTP attempt (e.g. a round-trip counter). */
+  policies?: StoragePipelinePolicy[];
 }
 
 /** Table names used by the app. Each record type documents its keys in its own store. */
@@ -66,9 +69,10 @@ export class Tables {
   }
 
   private async createClient(name: string): Promise<TableClient> {
+    const additionalPolicies = (this.options.policies ?? []).map((policy) => ({ policy, position: 'perRetry' as const }));
     const client = this.options.connectionString
-      ? TableClient.fromConnectionString(this.options.connectionString, name, { allowInsecureConnection: true, retryOptions })
-      : new TableClient(this.options.endpoint!, name, this.options.credential!, { retryOptions });
+      ? TableClient.fromConnectionString(this.options.connectionString, name, { allowInsecureConnection: true, retryOptions, additionalPolicies })
+      : new TableClient(this.options.endpoint!, name, this.options.credential!, { retryOptions, additionalPolicies });
     // createTable ignores "already exists", as the SDK documents.
     await client.createTable();
     return client;
