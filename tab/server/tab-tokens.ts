@@ -5,6 +5,14 @@ export const LOCAL_ISSUER = 'urn:esafety:local-identity';
 export const LOCAL_AUDIENCE = 'urn:esafety:tab';
 const LOCAL_TOKEN_SECONDS = 15 * 60;
 
+/**
+ * The delegated scope the app registration exposes and Teams SSO asks for (README, "SSO app registration").
+ * A token for a signed-in user names it in `scp`; an app-only token (client credentials) has `roles` and no
+ * `scp`, so it can never stand for a person
+ * (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference#payload-claims).
+ */
+export const TAB_SCOPE = 'access_as_user';
+
 export interface TabTokenOptions {
   issuer: string;
   jwksUri: string;
@@ -18,8 +26,8 @@ export interface TabTokenOptions {
 export type TokenCheck = { ok: true; objectId: string } | { ok: false; reason: string };
 
 /**
- * Checks a Teams SSO token: signature against the tenant's published keys, issuer, audience, expiry and
- * tenant; the caller is the `oid` claim. Roles are never read from the token.
+ * Checks a Teams SSO token: signature against the tenant's published keys, issuer, audience, expiry,
+ * tenant and the `access_as_user` scope; the caller is the `oid` claim. Roles are never read from the token.
  */
 export class TabTokenValidator {
   private readonly keys: JWTVerifyGetKey | undefined;
@@ -52,6 +60,8 @@ export class TabTokenValidator {
         clockTolerance: 60,
       });
       if (payload.tid !== this.options.tenantId) return { ok: false, reason: 'wrong-tenant' };
+      // `scp` is one space-separated string of the delegated scopes granted.
+      if (typeof payload.scp !== 'string' || !payload.scp.split(' ').includes(TAB_SCOPE)) return { ok: false, reason: payload.scp === undefined ? 'app-only-token' : 'missing-scope' };
       return typeof payload.oid === 'string' ? { ok: true, objectId: payload.oid } : { ok: false, reason: 'no-oid' };
     } catch (error) {
       return { ok: false, reason: (error as { code?: string }).code ?? 'invalid' };

@@ -15,7 +15,8 @@ export interface TestIdentityProvider {
   audience: string;
   tenantId: string;
   env: Record<string, string>;
-  token(objectId: string, overrides?: { issuer?: string; audience?: string; tid?: string; expiresInSeconds?: number; key?: KeyLike }): Promise<string>;
+  /** A user's token, as Teams SSO gets one (`scp` is `access_as_user` unless overridden; null leaves `scp` out). */
+  token(objectId: string, overrides?: { issuer?: string; audience?: string; tid?: string; expiresInSeconds?: number; key?: KeyLike; scp?: string | null; claims?: Record<string, unknown> }): Promise<string>;
   otherKey: KeyLike;
   close(): Promise<void>;
 }
@@ -43,7 +44,8 @@ export async function startTestIdentityProvider(): Promise<TestIdentityProvider>
     otherKey: other.privateKey,
     token: async (objectId, o = {}) => {
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ oid: objectId, tid: o.tid ?? tenantId })
+      const scp = o.scp === undefined ? 'access_as_user' : o.scp;
+      return new SignJWT({ oid: objectId, tid: o.tid ?? tenantId, ...(scp === null ? {} : { scp }), ...o.claims })
         .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
         .setIssuer(o.issuer ?? issuer)
         .setAudience(o.audience ?? audience)
