@@ -51,6 +51,8 @@ export interface IncidentRecord {
   subjectId?: string | undefined;
   /** The reporter named a member of staff who could not be resolved; routed as if the most senior plausible person. */
   subjectUnresolved?: boolean;
+  /** The DSL is kept out of this allegation: the DSL is its subject, or the subject could not be resolved. */
+  dslExcluded?: boolean;
   /** The incident's record in CPOMS or MyConcern. */
   cpomsReference?: string | undefined;
   /** People given access by a referral (to the DSL, the head or the chair), beyond the audience's roles. */
@@ -127,7 +129,18 @@ export interface AlertRecord {
 
 export type NewAlert = Pick<AlertRecord, 'recipientId' | 'role' | 'type' | 'urgent'>;
 
-export type CreateIncidentResult = { created: true } | { created: false; existingReference: string };
+/** `alerts` are the alert rows as written (with etags), for the caller that claimed them at creation to deliver. */
+export type CreateIncidentResult = { created: true; alerts: AlertRecord[] } | { created: false; existingReference: string };
+
+/**
+ * Extra rows for `createIncident`'s transaction: audit rows for the same partition, and alerts created already
+ * claimed (`sending`, claimed at `claimAlertsAt`) by the instance that will deliver them at once; an alert whose
+ * claim goes stale is sent by the sweep instead.
+ */
+export interface CreateIncidentOptions {
+  auditRows?: Entity[];
+  claimAlertsAt?: string;
+}
 
 const rowKeys = {
   incident: (reference: string) => `incident|${reference}`,
@@ -162,7 +175,7 @@ export class IncidentStore {
   }
 
   /** Writes a new incident with its first event and alerts, atomically; a repeated submission id returns the first reference. */
-  async createIncident(record: IncidentRecord, firstEvent: Omit<ChronologyEvent, 'sequence'>, alerts: NewAlert[]): Promise<CreateIncidentResult> {
+  async createIncident(record: IncidentRecord, firstEvent: Omit<ChronologyEvent, 'sequence'>, alerts: NewAlert[], options: CreateIncidentOptions = {}): Promise<CreateIncidentResult> {
     const { schoolId, reference } = record;
     const actions: TransactionAction[] = [
       ['create', { partitionKey: schoolId, rowKey: rowKeys.submission(record.submissionId), reference, createdAt: record.createdAt }],
@@ -178,14 +191,26 @@ export class IncidentStore {
           role: alert.role,
           type: alert.type,
           urgent: alert.urgent,
-          status: 'pending',
+          status: options.claimAlertsAt ? 'sending' : 'pending',
           createdAt: record.createdAt,
+          ...(options.claimAlertsAt ? { claimedAt: options.claimAlertsAt } : {}),
         },
       ]),
+      ...(options.auditRows ?? []).map((row): TransactionAction => ['create', row]),
     ];
     try {
-      await guardStorage('create incident', async () => (await this.table()).submitTransaction(actions));
-      return { created: true };
+      const response = await guardStorage('create incident', async () => (await this.table()).submitTransaction(actions));
+      const written = alerts.map((alert): AlertRecord => ({
+        schoolId,
+        reference,
+        ...alert,
+        status: options.claimAlertsAt ? 'sending' : 'pending',
+        createdAt: record.createdAt,
+        claimedAt: options.claimAlertsAt,
+        deliveredAt: undefined,
+        etag: response.getResponseForEntity(rowKeys.alert(reference, alert.recipientId))?.etag ?? '',
+      }));
+      return { created: true, alerts: written };
     } catch (error) {
       if (!isConflict(error)) throw error;
       const existingReference = await this.findReferenceForSubmission(schoolId, record.submissionId);
@@ -378,6 +403,7 @@ function toIncidentEntity(record: IncidentRecord): Entity {
     historic: record.historic === true,
     subjectId: record.subjectId ?? '',
     subjectUnresolved: record.subjectUnresolved === true,
+    dslExcluded: record.dslExcluded === true,
     cpomsReference: record.cpomsReference ?? '',
     grantedViewerIds: JSON.stringify(record.grantedViewerIds ?? []),
     referrals: JSON.stringify(record.referrals ?? []),
@@ -414,6 +440,7 @@ function fromIncidentEntity(entity: Entity): StoredIncident {
     historic: entity.historic === true,
     subjectId: entity.subjectId ? String(entity.subjectId) : undefined,
     subjectUnresolved: entity.subjectUnresolved === true,
+    dslExcluded: entity.dslExcluded === true,
     cpomsReference: entity.cpomsReference ? String(entity.cpomsReference) : undefined,
     grantedViewerIds: JSON.parse(String(entity.grantedViewerIds || '[]')) as string[],
     referrals: JSON.parse(String(entity.referrals || '[]')) as Referral[],

@@ -108,13 +108,53 @@ export function parseResponseMatrix(input: unknown): { ok: true; matrix: Respons
   return problems.length > 0 ? { ok: false, problems } : { ok: true, matrix };
 }
 
+
+/** Actions that are sanctions: never suggested for a child-protection concern, where the child is the one to protect. */
+export const SANCTION_ACTIONS: ReadonlySet<ResponseActionId> = new Set<ResponseActionId>(['warning', 'further-sanction', 'suspension', 'disciplinary-action', 'remove-network-access']);
+
 /**
- * What to do first when illegal material is found: the policy's stop, preserve, isolate and refer
- * steps. Shown on the confirmation card so nobody investigates further on their own.
+ * What an incident's matrix row suggests, adjusted for who it is about:
+ * - a child-protection concern about a pupil never suggests a sanction;
+ * - a concern about the headteacher suggests the LADO first, at once (seed 003: the chair and the LADO).
  */
-export const ILLEGAL_CONTENT_GUIDANCE: readonly string[] = [
-  'Stop: do not investigate further, and do not open, copy, print or forward the material.',
-  'Preserve: leave the evidence as it is and note the URL and the time; do not delete anything.',
-  'Isolate: leave the device as it is (do not switch it off or log out) and keep everyone else away from it.',
-  'Refer: tell the DSL now; the DSL contacts the police, CEOP or the IWF.',
+export function suggestActionsForIncident(
+  matrix: ResponseMatrix,
+  incident: { type: IncidentType; subject: MatrixSubject; childProtection: boolean; audience: string },
+): { id: ResponseActionId; label: string }[] {
+  let ids = [...matrix[incident.subject][incident.type]];
+  if (incident.childProtection && incident.subject === 'pupil') ids = ids.filter((id) => !SANCTION_ACTIONS.has(id));
+  if (incident.audience === 'headteacher-concern' || incident.audience === 'staff-concern') ids = ['refer-lado', ...ids.filter((id) => id !== 'refer-lado')];
+  return ids.map((id) => ({ id, label: RESPONSE_ACTIONS[id] }));
+}
+
+/**
+ * The seed matrices' row "continued infringements, following previous warnings or sanctions": what to
+ * suggest when a pupil reaches the school's threshold of incidents in a term. Sanctions are dropped for a
+ * child-protection concern.
+ */
+export function repeatEscalation(childProtection: boolean): { id: ResponseActionId; label: string }[] {
+  const ids: ResponseActionId[] = ['refer-headteacher', 'inform-parents', 'remove-network-access', 'further-sanction'];
+  return ids.filter((id) => !(childProtection && SANCTION_ACTIONS.has(id))).map((id) => ({ id, label: RESPONSE_ACTIONS[id] }));
+}
+
+/** The two types where the material itself may be illegal: stop, preserve, isolate and refer; no attachments; second sign-off to close. */
+export const GRAVEST_TYPES: ReadonlySet<IncidentType> = new Set<IncidentType>(['illegal-content', 'sexual-exploitation']);
+
+/**
+ * First steps for illegal content and for nude or semi-nude images (the seeds' flow chart, and the UKCIS
+ * advice the seeds follow): never view, copy or send the image on, and leave the evidence for the police.
+ */
+export const GRAVEST_CASE_GUIDANCE: readonly string[] = [
+  'Stop: switch off or cover the monitor; do not copy, forward or screenshot the image, and do not investigate further.',
+  'Preserve: leave the device and the material as they are and note the time and any web address; delete nothing.',
+  'Isolate: keep the device away from everyone else (do not log out), and keep it safe until the DSL or the police take it.',
+  'Refer: tell the DSL now; the DSL refers to the police, CEOP or the IWF. Do not attach the material to this record.',
 ];
+
+/** Guidance for a type: the gravest cases' steps, or none. */
+export function guidanceFor(type: IncidentType): readonly string[] {
+  return GRAVEST_TYPES.has(type) ? GRAVEST_CASE_GUIDANCE : [];
+}
+
+/** The same steps under their first name; the report card shows them for both gravest types. */
+export const ILLEGAL_CONTENT_GUIDANCE: readonly string[] = GRAVEST_CASE_GUIDANCE;

@@ -1,6 +1,6 @@
 import type { AuditStore } from '../records/audit-store';
 import type { CounterStore } from '../records/counter-store';
-import type { IncidentRecord, IncidentStore, NewAlert, StoredIncident } from '../records/incident-store';
+import type { AlertRecord, IncidentRecord, IncidentStore, NewAlert, StoredIncident } from '../records/incident-store';
 import { StorageUnavailableError } from '../records/tables';
 import type { RoleDirectory } from '../identity/role-directory';
 import { recordIncidentInAggregates, type AggregateWriter } from './summarise-incidents';
@@ -8,7 +8,7 @@ import { fourCOf } from '../school/incident-types';
 import { formatIncidentReference, incidentCounterName } from '../school/incident-references';
 import { audienceOf, isChildProtection, matrixSubjectOf, rolesToAlert } from '../school/incident-routing';
 import { schoolDate, validateIncidentSubmission, type FieldProblem, type IncidentFormValues } from '../school/incident-submission';
-import { ILLEGAL_CONTENT_GUIDANCE, suggestActions, type ResponseMatrix } from '../school/response-matrix';
+import { guidanceFor, suggestActionsForIncident, type ResponseMatrix } from '../school/response-matrix';
 import { DEFAULT_RETENTION_RULE, retentionDateFor, type RetentionRule } from '../school/retention';
 import { canReportIncidents, type Principal, type Role } from '../school/roles';
 
@@ -24,6 +24,8 @@ export interface PupilChoice {
 /** Where the report card finds pupils; the pupil register once provisioning has run. */
 export interface PupilPicker {
   listPupilChoices(schoolId: string): Promise<PupilChoice[]>;
+  /** The named pupils only, read by key (the submit path); without it the submit path lists every choice. */
+  getPupilChoices?(schoolId: string, pupilIds: readonly string[]): Promise<PupilChoice[]>;
 }
 
 export interface ReportIncidentDependencies {
@@ -49,6 +51,8 @@ export interface RecordedIncident {
   suggestedActions: { id: string; label: string }[];
   illegalGuidance: readonly string[];
   alertedRoles: Role[];
+  /** Alerts this report wrote already claimed for this instance, to deliver at once (`deliverClaimedAlerts`). */
+  claimedAlerts?: AlertRecord[];
 }
 
 export type ReportIncidentOutcome =
@@ -91,7 +95,9 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
       return outcome;
     }
 
-    const pupils = await deps.pupils.listPupilChoices(schoolId);
+    // Only the pupils the form names, read by key: never a scan of the register per report.
+    const named = pupilIdsIn(request.values);
+    const pupils = deps.pupils.getPupilChoices ? (named.length > 0 ? await deps.pupils.getPupilChoices(schoolId, named) : []) : await deps.pupils.listPupilChoices(schoolId);
     const now = deps.clock();
     const validation = validateIncidentSubmission(request.values, { now, knownPupilIds: new Set(pupils.map((p) => p.pupilId)) });
     if (!validation.ok) return { kind: 'invalid', problems: validation.problems };
@@ -107,8 +113,6 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
     const birthDates = new Map(pupils.flatMap((p) => (p.dateOfBirth ? [[p.pupilId, p.dateOfBirth] as const] : [])));
     const retention = retentionDateFor({ involved: submission.involved, createdAt: at }, birthDates, deps.retention ?? DEFAULT_RETENTION_RULE);
 
-    // Audited before the write, so no incident can exist without an audit line.
-    await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'attempted', correlationId });
     const record: IncidentRecord = {
         schoolId,
         reference,
@@ -139,22 +143,30 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
       record,
       { at, actorId: principal.aadObjectId, kind: 'reported', what: 'Concern reported', why: submission.actionTaken ? 'Action already taken by the reporter is recorded on the incident.' : '' },
       alerts,
+      // The audit line commits in the same transaction as the incident, so neither can exist without the other.
+      { auditRows: [audit.auditRowFor(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'succeeded', correlationId })], claimAlertsAt: at },
     );
     if (!result.created) {
       await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'failed', correlationId, details: { duplicateOf: result.existingReference } });
       return await recordedOutcome(deps, principal, result.existingReference, true, correlationId);
     }
-    await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'succeeded', correlationId });
     try {
       await recordIncidentInAggregates(deps.aggregates, record);
     } catch {
       // The concern is stored; rebuildIncidentAggregates repairs the governors' counts from the records.
     }
-    return outcomeFor(deps.matrix, { ...record, etag: '' }, false, alerts);
+    return { ...outcomeFor(deps.matrix, { ...record, etag: '' }, false, alerts), claimedAlerts: result.alerts };
   } catch (error) {
     if (error instanceof StorageUnavailableError) return { kind: 'storage-unavailable' };
     throw error;
   }
+}
+
+/** Register ids of the pupils a submitted form names (`pupil:<id>` values), before validation. */
+function pupilIdsIn(values: IncidentFormValues): string[] {
+  const tokens = (values.involved ?? '').split(',').map((t) => t.trim());
+  // Bounded: a form naming more pupils than the limit is refused by validation anyway.
+  return [...new Set(tokens.filter((t) => t.startsWith('pupil:') && t.length > 'pupil:'.length).map((t) => t.slice('pupil:'.length)))].slice(0, 50);
 }
 
 async function alertsFor(roles: RoleDirectory, alertRoles: Role[], reporterId: string, type: StoredIncident['type'], urgent: boolean): Promise<NewAlert[]> {
@@ -192,8 +204,8 @@ function outcomeFor(matrix: ResponseMatrix, incident: StoredIncident, duplicate:
     kind: 'recorded',
     duplicate,
     incident,
-    suggestedActions: suggestActions(matrix, incident.type, incident.subject),
-    illegalGuidance: incident.type === 'illegal-content' ? ILLEGAL_CONTENT_GUIDANCE : [],
+    suggestedActions: suggestActionsForIncident(matrix, incident),
+    illegalGuidance: guidanceFor(incident.type),
     alertedRoles: [...new Set(alerts.map((a) => a.role))],
   };
 }

@@ -59,7 +59,7 @@ describe('IncidentStore against Azurite', () => {
       );
       const { etag, ...stored } = (await store.getIncident(schoolId, record.reference))!;
       expect(etag).toEqual(expect.any(String));
-      expect(stored).toEqual({ ...record, legalHold: false, historic: false, subjectUnresolved: false, grantedViewerIds: [], referrals: [] });
+      expect(stored).toEqual({ ...record, legalHold: false, historic: false, subjectUnresolved: false, dslExcluded: false, grantedViewerIds: [], referrals: [] });
       expect(await store.listChronology(schoolId, record.reference)).toEqual([{ ...reported, sequence: 1 }]);
       expect(await store.findReferenceForSubmission(schoolId, record.submissionId)).toBe(record.reference);
       const written = await store.listAlertsForIncident(schoolId, record.reference);

@@ -1,6 +1,11 @@
 import { CHILD_PROTECTION_TYPES, INCIDENT_TYPE_IDS, type IncidentType } from '../../../school/incident-types';
 import {
+  alertRecipients,
+  audienceChange,
   audienceOf,
+  dslExcluded,
+  mayTriageIncident,
+  maySignOff,
   isChildProtection,
   matrixSubjectOf,
   mayViewIncident,
@@ -185,5 +190,91 @@ describe('matrixSubjectOf', () => {
   ];
   it.each(cases)('when the concern involves %s, uses the %s matrix', (_label, involved, subject) => {
     expect(matrixSubjectOf({ involved })).toBe(subject);
+  });
+});
+
+describe('allegations with a named subject', () => {
+  const DSL = principal('dsl-1', 'staff', 'dsl');
+  const HEAD = principal('head-1', 'staff', 'headteacher');
+  const COORDINATOR = principal('coord-1', 'staff', 'coordinator');
+  const CHAIR = principal('chair-1', 'chair', 'governor');
+  const TEACHER = principal('teacher-1', 'staff');
+  const members: Record<Role, string[]> = {
+    staff: ['dsl-1', 'head-1', 'coord-1', 'teacher-1', 'reporter-1'],
+    coordinator: ['coord-1'],
+    dsl: ['dsl-1'],
+    headteacher: ['head-1'],
+    chair: ['chair-1'],
+    governor: ['chair-1'],
+    admin: [],
+    pupil: [],
+  };
+  const everyone = [DSL, HEAD, COORDINATOR, CHAIR, TEACHER];
+
+  /** Every role a member of staff may hold, as the subject of a concern "about a member of staff". */
+  const cases: Array<[string, Principal, IncidentAudience, string[]]> = [
+    ['a teacher', TEACHER, 'staff-concern', ['head-1', 'dsl-1']],
+    ['the coordinator', COORDINATOR, 'staff-concern', ['head-1', 'dsl-1']],
+    ['the DSL', DSL, 'staff-concern', ['head-1']],
+    ['the headteacher (named as staff)', HEAD, 'headteacher-concern', ['chair-1']],
+    ['the chair', CHAIR, 'staff-concern', ['head-1', 'dsl-1']],
+  ];
+
+  it.each(cases)('about %s: routed to the right people, never the subject, who gets no access whatever their role', (_label, subject, audience, alerted) => {
+    const routing: RoutingInput = { type: 'inappropriate-communication', childProtection: false, involved: [staff], subject: { roles: subject.roles } };
+    expect(audienceOf(routing)).toBe(audience);
+    const facts = { audience, reporterId: 'reporter-1', subjectId: subject.aadObjectId, dslExcluded: dslExcluded(routing) };
+    const recipients = alertRecipients(rolesToAlert(routing), (role) => members[role], { reporterId: 'reporter-1', subjectId: subject.aadObjectId });
+    expect(recipients.map((r) => r.recipientId).sort()).toEqual([...alerted].sort());
+    expect(recipients.map((r) => r.recipientId)).not.toContain(subject.aadObjectId);
+    expect(mayViewIncident(subject, facts)).toBe(false);
+    expect(mayTriageIncident(subject, facts)).toBe(false);
+    expect(maySignOff(subject, facts)).toBe(false);
+    for (const person of everyone.filter((p) => p !== subject)) {
+      expect(mayTriageIncident(person, facts)).toBe(alerted.includes(person.aadObjectId));
+    }
+  });
+
+  it('keeps the subject out even when they reported it themselves', () => {
+    expect(mayViewIncident(TEACHER, { audience: 'staff-concern', reporterId: 'teacher-1', subjectId: 'teacher-1' })).toBe(false);
+  });
+
+  it('routes a concern about a member of staff who cannot be resolved as if it were about the DSL: the head only', () => {
+    const routing: RoutingInput = { type: 'other', childProtection: false, involved: [staff], subject: 'unresolved' };
+    expect(audienceOf(routing)).toBe('staff-concern');
+    expect(rolesToAlert(routing)).toEqual(['headteacher']);
+    expect(mayTriageIncident(DSL, { audience: 'staff-concern', reporterId: 'reporter-1', dslExcluded: dslExcluded(routing) })).toBe(false);
+    expect(mayTriageIncident(HEAD, { audience: 'staff-concern', reporterId: 'reporter-1', dslExcluded: dslExcluded(routing) })).toBe(true);
+  });
+
+  it('routes a concern about the headteacher to the chair only, whoever is named', () => {
+    const routing: RoutingInput = { type: 'other', childProtection: false, involved: [headteacher], subject: 'unresolved' };
+    expect(audienceOf(routing)).toBe('headteacher-concern');
+    expect(rolesToAlert(routing)).toEqual(['chair']);
+  });
+
+  it('gives a person access by referral, but never the subject', () => {
+    const facts = { audience: 'headteacher-concern' as const, reporterId: 'reporter-1', subjectId: 'head-1', grantedViewerIds: ['dsl-1', 'head-1'] };
+    expect(mayTriageIncident(DSL, facts)).toBe(true);
+    expect(mayTriageIncident(HEAD, facts)).toBe(false);
+    expect(maySignOff(DSL, facts)).toBe(true);
+    expect(maySignOff(CHAIR, facts)).toBe(true);
+    expect(maySignOff(COORDINATOR, { audience: 'standard', reporterId: 'x' })).toBe(false);
+  });
+});
+
+describe('audienceChange (reclassification)', () => {
+  it.each<[IncidentAudience, IncidentAudience, Role[], Role[]]>([
+    ['standard', 'child-protection', ['coordinator'], []],
+    ['child-protection', 'standard', [], ['coordinator']],
+    ['standard', 'standard', [], []],
+    ['child-protection', 'child-protection', [], []],
+    ['staff-concern', 'headteacher-concern', ['headteacher', 'dsl'], ['chair']],
+  ])('from %s to %s: %j lose access, %j gain it', (before, after, losing, gaining) => {
+    expect(audienceChange({ audience: before }, { audience: after })).toEqual({ losing, gaining });
+  });
+
+  it('never gives the DSL an allegation the DSL is kept out of', () => {
+    expect(audienceChange({ audience: 'standard' }, { audience: 'staff-concern', dslExcluded: true })).toEqual({ losing: ['coordinator', 'dsl'], gaining: [] });
   });
 });

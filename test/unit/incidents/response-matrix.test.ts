@@ -1,3 +1,4 @@
+import { guidanceFor, repeatEscalation, SANCTION_ACTIONS, suggestActionsForIncident } from '../../../school/response-matrix';
 import { INCIDENT_TYPE_IDS, type IncidentType } from '../../../school/incident-types';
 import {
   DEFAULT_RESPONSE_MATRIX,
@@ -149,5 +150,34 @@ describe('parseResponseMatrix', () => {
 describe('ILLEGAL_CONTENT_GUIDANCE', () => {
   it('gives the stop, preserve, isolate and refer steps in that order', () => {
     expect(ILLEGAL_CONTENT_GUIDANCE.map((line) => line.split(':')[0])).toEqual(['Stop', 'Preserve', 'Isolate', 'Refer']);
+  });
+});
+
+describe('suggestActionsForIncident and the gravest cases', () => {
+  const matrix = DEFAULT_RESPONSE_MATRIX;
+
+  it.each(['cyberbullying', 'network-misuse', 'filtering-breach', 'inappropriate-website'] as const)('never suggests a sanction for a child-protection concern about a pupil (%s)', (type) => {
+    const plain = suggestActionsForIncident(matrix, { type, subject: 'pupil', childProtection: false, audience: 'standard' }).map((a) => a.id);
+    const cp = suggestActionsForIncident(matrix, { type, subject: 'pupil', childProtection: true, audience: 'child-protection' }).map((a) => a.id);
+    expect(plain.some((id) => SANCTION_ACTIONS.has(id))).toBe(true);
+    expect(cp.filter((id) => SANCTION_ACTIONS.has(id))).toEqual([]);
+    expect(cp).toEqual(plain.filter((id) => !SANCTION_ACTIONS.has(id)));
+  });
+
+  it('suggests the LADO first, at once, for a concern about the headteacher', () => {
+    expect(suggestActionsForIncident(matrix, { type: 'inappropriate-behaviour', subject: 'staff', childProtection: false, audience: 'headteacher-concern' })[0]!.id).toBe('refer-lado');
+  });
+
+  it('escalates repeated incidents without a sanction when the concern is child protection', () => {
+    expect(repeatEscalation(false).map((a) => a.id)).toContain('further-sanction');
+    expect(repeatEscalation(true).map((a) => a.id)).toEqual(['refer-headteacher', 'inform-parents']);
+  });
+
+  it('gives the stop, preserve, isolate and refer steps, with the monitor covered, for illegal content and sexual exploitation only', () => {
+    for (const type of ['illegal-content', 'sexual-exploitation'] as const) {
+      expect(guidanceFor(type).join(' ')).toContain('switch off or cover the monitor; do not copy, forward or screenshot the image');
+      expect(guidanceFor(type).map((line) => line.split(':')[0])).toEqual(['Stop', 'Preserve', 'Isolate', 'Refer']);
+    }
+    expect(guidanceFor('cyberbullying')).toEqual([]);
   });
 });
