@@ -17,6 +17,11 @@ import { ProvisioningRunStore } from '../records/provisioning-run-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import { retentionDependencies } from './retention-feature';
 
+/** The local stand-in identity's key: never when deployed (config refuses it too; this is the second lock). */
+function localIdentitySecretOf(config: AppConfig): string | undefined {
+  return config.deployed ? undefined : config.tab.localIdentitySecret;
+}
+
 /** Checks the tab's sign-in tokens (Entra's, or the local stand-in identity in development). */
 export function createTabTokenValidator(config: AppConfig): TabTokenValidator {
   return new TabTokenValidator({
@@ -24,7 +29,7 @@ export function createTabTokenValidator(config: AppConfig): TabTokenValidator {
     jwksUri: config.tab.authJwksUri,
     audience: config.tab.authAudience,
     tenantId: config.bot.tenantId || config.graph.tenantId,
-    localIdentitySecret: config.tab.localIdentitySecret,
+    localIdentitySecret: localIdentitySecretOf(config),
   });
 }
 
@@ -91,7 +96,7 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
           audit: context.audit,
           logger: context.logger,
           clock: context.clock,
-          localIdentitySecret: context.config.tab.localIdentitySecret,
+          localIdentitySecret: localIdentitySecretOf(context.config),
           summary: { schoolId, aggregates, audit: context.audit, clock: context.clock, providers: allProviders },
           schoolAudit,
           admin,

@@ -53,8 +53,19 @@ function publicDir(): string {
   return candidates.find((c) => existsSync(join(c, 'summary.html'))) ?? candidates[0]!;
 }
 
-function teamsJsBundle(): string {
-  return require.resolve('@microsoft/teams-js/dist/umd/MicrosoftTeams.min.js');
+/**
+ * The Teams JavaScript SDK, from the installed @microsoft/teams-js package (the UMD build, which defines
+ * `window.microsoftTeams`). Read once per process; a failure is logged and answered without any path.
+ */
+let teamsJs: Promise<Buffer> | undefined;
+function teamsJsBundle(): Promise<Buffer> {
+  teamsJs ??= Promise.resolve()
+    .then(() => readFile(require.resolve('@microsoft/teams-js/dist/umd/MicrosoftTeams.min.js')))
+    .catch((error: unknown) => {
+      teamsJs = undefined;
+      throw error;
+    });
+  return teamsJs;
 }
 
 
@@ -63,29 +74,23 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
   const dir = publicDir();
   const security = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
-  server.get('/tab/teams-js.js', async (_req, res) => {
-    const body = await readFile(teamsJsBundle());
-    res.writeHead(200, { 'content-type': CONTENT_TYPES.js!, 'cache-control': 'public, max-age=3600' });
+  server.get('/tab/teams-js.js', async (req, res) => {
+    let body: Buffer;
+    try {
+      body = await teamsJsBundle();
+    } catch (error) {
+      deps.logger.error('tab.teams-js-unavailable', { correlationId: req.id(), errorName: (error as Error).name });
+      res.header('cache-control', 'no-store');
+      return void res.json(503, { error: 'The Teams SDK is not installed on this server; ask IT to redeploy the app.', correlationId: req.id() });
+    }
+    res.writeHead(200, { 'content-type': CONTENT_TYPES.js!, 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' });
     res.end(body);
   });
 
-  server.get('/tab/dev-login', async (req, res) => {
-    const as = queryOf(req).get('as') ?? '';
-    if (!deps.localIdentitySecret) return void res.json(404, { error: 'The local identity is only available in local development (SECRET_LOCAL_IDENTITY_KEY).' });
-    if (!/^[0-9a-f-]{36}$/i.test(as)) return void res.json(400, { error: 'as must be an Entra object id.' });
-    // Wall-clock time, not the app clock: token expiry is checked against real time, as Entra's are.
-    const token = await issueLocalIdentity(deps.localIdentitySecret, as.toLowerCase(), new Date());
-    deps.logger.info('tab.local-identity-issued', { objectId: as.toLowerCase() });
-    res.header('cache-control', 'no-store');
-    res.json(200, { token });
-  });
-
-  server.get('/tab/dev-roles', async (_req, res) => {
-    if (!deps.localIdentitySecret) return void res.json(404, { error: 'The local identity is only available in local development.' });
-    const people: { role: string; objectId: string }[] = [];
-    for (const role of ROLES) for (const id of await deps.roles.listRoleMembers(role)) people.push({ role, objectId: id });
-    res.json(200, { people });
-  });
+  // The local sign-in ("open as") exists only in local development: deployed, the composition root never
+  // passes the key, so these routes are not registered at all and answer 404 like any unknown path.
+  const localSecret = deps.localIdentitySecret;
+  if (localSecret) registerLocalIdentityRoutes(server, localSecret, deps);
 
   server.get('/tab/:file', async (req, res) => {
     const file = String(req.params.file ?? '');
@@ -154,6 +159,26 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
   if (deps.transfer) registerTransferRoutes(api, deps.transfer);
   if (deps.retention) registerRetentionRoutes(api, deps.retention);
   if (deps.admin) registerAdminRoutes(server, api, (req, logger) => authenticate(req, deps, logger), deps.admin);
+}
+
+/** `/tab/dev-login` and `/tab/dev-roles`: the stand-in identity and the people it can stand in for. */
+function registerLocalIdentityRoutes(server: Server, secret: string, deps: TabRouteDependencies): void {
+  server.get('/tab/dev-login', async (req, res) => {
+    const as = queryOf(req).get('as') ?? '';
+    if (!/^[0-9a-f-]{36}$/i.test(as)) return void res.json(400, { error: 'as must be an Entra object id.' });
+    // Wall-clock time, not the app clock: token expiry is checked against real time, as Entra's are.
+    const token = await issueLocalIdentity(secret, as.toLowerCase(), new Date());
+    deps.logger.info('tab.local-identity-issued', { objectId: as.toLowerCase() });
+    res.header('cache-control', 'no-store');
+    res.json(200, { token });
+  });
+
+  server.get('/tab/dev-roles', async (_req, res) => {
+    const people: { role: string; objectId: string }[] = [];
+    for (const role of ROLES) for (const id of await deps.roles.listRoleMembers(role)) people.push({ role, objectId: id });
+    res.header('cache-control', 'no-store');
+    res.json(200, { people });
+  });
 }
 
 function auditResponse(outcome: SchoolAuditOutcome): { status: number; body: unknown } {

@@ -1,9 +1,9 @@
-import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { odata } from '@azure/data-tables';
-import nock from 'nock';
 import { TABLE_NAMES } from '../../records/tables';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { messageActivity, newUser } from '../support/teams-activities';
+import { channelToken as signedChannelToken, forger, published, PUBLISHED_KID, serveBotFrameworkKeys } from '../support/bot-framework-tokens';
 
 const teacher = newUser('Test Teacher');
 
@@ -15,31 +15,9 @@ const registeredBot = {
   MicrosoftAppTenantId: randomUUID(),
 };
 
-/**
- * Bot Framework's signing keys, served offline. The channel's published key is `published`; `forger` is
- * anyone else's key. botbuilder fetches these once per metadata URL and caches them.
- */
-const BOT_FRAMEWORK_LOGIN = 'https://login.botframework.com';
-const published = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const forger = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const PUBLISHED_KID = 'published-key';
-
-function serveBotFrameworkKeys(): void {
-  nock(BOT_FRAMEWORK_LOGIN)
-    .get('/v1/.well-known/openidconfiguration')
-    .reply(200, { issuer: 'https://api.botframework.com', jwks_uri: `${BOT_FRAMEWORK_LOGIN}/v1/.well-known/keys` })
-    .get('/v1/.well-known/keys')
-    .reply(200, { keys: [{ ...published.publicKey.export({ format: 'jwk' }), kid: PUBLISHED_KID, use: 'sig', endorsements: ['msteams'] }] });
-}
-
-/** A channel token as Teams would send it, but signed with `key` under the header's `kid`. */
-function channelToken(key: KeyObject, kid: string, serviceUrl: string, validFrom = Math.floor(Date.now() / 1000) - 60): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = [
-    part({ alg: 'RS256', typ: 'JWT', kid }),
-    part({ iss: 'https://api.botframework.com', aud: registeredBot.MicrosoftAppId, serviceurl: serviceUrl, nbf: validFrom, exp: validFrom + 3600 }),
-  ].join('.');
-  return `${unsigned}.${sign('sha256', Buffer.from(unsigned), key).toString('base64url')}`;
+/** A channel token for this bot registration. */
+function channelToken(key: KeyObject, kid: string, serviceUrl: string, validFrom?: number): string {
+  return signedChannelToken(registeredBot.MicrosoftAppId, key, kid, serviceUrl, validFrom);
 }
 
 describe('/api/messages with a bot registration', () => {
