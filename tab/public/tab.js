@@ -1,7 +1,17 @@
-/* Shared by the tab pages: Teams SSO (or the local stand-in identity), theme, and calls to /api/*. Plain JS, no bundler. */
+/*
+ * Shared by the tab pages: Teams SSO (or the local stand-in identity), theme, and calls to /api/*. Plain JS, no bundler.
+ *
+ * Inside Teams (or Outlook, or Microsoft 365) the page is an iframe: the Teams JavaScript SDK (/tab/teams-js.js,
+ * served from the installed @microsoft/teams-js) asks the host to initialise, then authentication.getAuthToken()
+ * returns the user's SSO token for this app, which every /api/* call carries as a bearer token
+ * (https://learn.microsoft.com/microsoftteams/platform/tabs/how-to/authentication/tab-sso-code).
+ * Outside Teams, `npm start` offers "open as" a local role; a deployed server has no such routes, so the page
+ * says it only works inside Teams. body[data-sign-in] tells which happened: teams, local, choose, outside or failed.
+ */
 (function () {
   'use strict';
-  var TEAMS_TIMEOUT_MS = 2500;
+  /** How long a framed page waits for the host to answer initialize; a top-level page is refused by the SDK at once. */
+  var TEAMS_TIMEOUT_MS = 5000;
   var DEV_TOKEN_KEY = 'esafety-dev-token';
   var token = null;
   var mode = null;
@@ -19,6 +29,11 @@
   function applyTheme(theme) {
     document.body.classList.remove('theme-default', 'theme-dark', 'theme-contrast');
     document.body.classList.add('theme-' + (theme === 'dark' || theme === 'contrast' ? theme : 'default'));
+  }
+
+  function setSignIn(state) {
+    mode = state;
+    document.body.setAttribute('data-sign-in', state);
   }
 
   /** In a plain browser app.initialize rejects at once; in a silent iframe it never settles, hence the timeout. */
@@ -82,24 +97,29 @@
     setStatus('Signing in…');
     return initialiseTeams().then(function (inTeams) {
       if (inTeams) {
-        mode = 'teams';
         var teams = window.microsoftTeams;
         teams.app.getContext().then(function (ctx) { applyTheme(ctx && ctx.app && ctx.app.theme); }, function () {});
         teams.app.registerOnThemeChangeHandler(applyTheme);
-        return teams.authentication.getAuthToken().then(function (t) { token = t; setStatus(''); signedIn(); return true; }, function () {
+        return teamsToken().then(function (t) { token = t; setSignIn('teams'); setStatus(''); signedIn(); return true; }, function () {
+          setSignIn('failed');
           setStatus('Teams could not sign you in to this tab. Close and reopen it; if this persists, ask the IT coordinator to check the app registration.', 'error');
           return false;
         });
       }
       return localIdentity().then(function (result) {
-        if (result === 'choose') { mode = 'local'; setStatus('Outside Teams (local development). Choose a role above to open the page as that person.', 'info'); return false; }
-        if (typeof result === 'string') { mode = 'local'; token = result; setStatus(''); signedIn(); return true; }
-        mode = 'outside';
+        if (result === 'choose') { setSignIn('choose'); setStatus('Outside Teams (local development). Choose a role above to open the page as that person.', 'info'); return false; }
+        if (typeof result === 'string') { setSignIn('local'); token = result; setStatus(''); signedIn(); return true; }
+        setSignIn('outside');
         document.body.classList.add('outside-teams');
         setStatus('This page only works inside Microsoft Teams. Open the E-Safety app in Teams and choose this tab.', 'error');
         return false;
       });
     });
+  }
+
+  /** The SSO token from Teams; the SDK caches it and refreshes it before it expires. */
+  function teamsToken() {
+    return window.microsoftTeams.authentication.getAuthToken();
   }
 
   /** Lets other scripts on the page start once a token is in hand. */
@@ -132,13 +152,17 @@
     });
   }
 
-  function api(path, options) {
+  function api(path, options, retried) {
     options = options || {};
     var headers = { authorization: 'Bearer ' + token };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.etag) headers['if-match'] = options.etag;
     if (chosenSchool()) headers['x-school-id'] = chosenSchool();
     return fetch(path, { method: options.method || 'GET', headers: headers, body: options.body !== undefined ? JSON.stringify(options.body) : undefined }).then(function (res) {
+      // A tab left open past the token's lifetime: ask Teams for a fresh one and try once more.
+      if (res.status === 401 && mode === 'teams' && !retried) {
+        return teamsToken().then(function (t) { token = t; return api(path, options, true); }, function () { return { status: 401, ok: false, body: {} }; });
+      }
       return res.json().then(function (body) { return { status: res.status, ok: res.ok, body: body }; }, function () { return { status: res.status, ok: res.ok, body: {} }; });
     });
   }
