@@ -19,6 +19,8 @@ export interface AppConfig {
    * Deployed, start-up refuses without bot authentication and tab SSO, and the local sign-in routes do not exist.
    */
   deployed: boolean;
+  /** The facts that made it deployed (setting names only, never values), for the start-up log. */
+  deployedBecause: string[];
   port: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   school: {
@@ -376,7 +378,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
   const explicitConnection = env.TABLES_CONNECTION_STRING?.trim() || undefined;
   const tablesEndpoint = optional('TABLES_ENDPOINT');
 
-  const deployed = deploymentSignals(env).length > 0;
+  const deployedBecause = deploymentSignals(env);
+  const deployed = deployedBecause.length > 0;
   const certificateThumbprint = optional('MicrosoftAppCertificateThumbprint');
   const certificateKeyFile = optional('MicrosoftAppCertificateKeyFile');
   let certificate: AppConfig['bot']['certificate'];
@@ -394,6 +397,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
 
   const config: AppConfig = {
     deployed,
+    deployedBecause,
     port: integer('PORT', 0, 65535),
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error']),
     school: {

@@ -11,7 +11,16 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const deployment = composeDeployment(config, logger);
   const running = await startServer(deployment, { port: config.port });
-  logger.info('server.listening', { url: running.url, schools: deployment.schools.map((s) => s.config.school.id).join(','), graphMode: config.graph.mode, botAuth: config.bot.appId !== '' });
+  logger.info('server.listening', {
+    url: running.url,
+    schools: deployment.schools.map((s) => s.config.school.id).join(','),
+    graphMode: config.graph.mode,
+    // Deployed, config has already refused to start without bot authentication and tab SSO.
+    deployed: config.deployed,
+    deployedBecause: config.deployedBecause.join(','),
+    botAuth: config.bot.appId !== '',
+    localSignIn: !config.deployed && config.tab.localIdentitySecret !== undefined,
+  });
 
   const shutdown = (signal: string) => {
     logger.info('server.stopping', { signal });

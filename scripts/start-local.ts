@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { deploymentSignals } from '../app/config';
 import { startAzurite, azuriteConnectionString, type AzuriteTables } from './azurite';
 
 /**
@@ -53,10 +55,18 @@ async function main(): Promise<void> {
     console.log(`Azurite Table service on 127.0.0.1:${AZURITE_PORT}, data in .azurite/`);
   }
 
+  // The server reads .env too; read it here first so that "deployed" is decided from the same settings.
+  if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
+  const deployedBecause = deploymentSignals(process.env);
+  if (deployedBecause.length > 0) {
+    // For example APP_PUBLIC_URL set to a dev tunnel, to try the app in real Teams: then the server runs as deployed
+    // (bot authentication, tab SSO) and has no "open as"; it says which settings it still needs.
+    console.log(`Deployed mode (${deployedBecause.join(', ')} set): Teams sign-in only, no local "open as". Unset ${deployedBecause.join(' and ')} in .env for plain local development.`);
+  }
   const env = {
     ...process.env,
-    // A fresh key each run lets the tab pages sign in as any local role outside Teams; never set in production.
-    SECRET_LOCAL_IDENTITY_KEY: process.env.SECRET_LOCAL_IDENTITY_KEY ?? randomBytes(32).toString('hex'),
+    // A fresh key each run lets the tab pages sign in as any local role outside Teams; never set when deployed.
+    ...(deployedBecause.length === 0 ? { SECRET_LOCAL_IDENTITY_KEY: process.env.SECRET_LOCAL_IDENTITY_KEY ?? randomBytes(32).toString('hex') } : {}),
     PORT: String(PORT),
     TABLES_CONNECTION_STRING: process.env.TABLES_CONNECTION_STRING ?? azuriteConnectionString(AZURITE_PORT),
     ROLES_FILE: process.env.ROLES_FILE ?? join(root, 'config', 'roles.local.json'),
