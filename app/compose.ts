@@ -47,6 +47,8 @@ export interface ComposeOverrides {
   pupils?: PupilPicker;
   graph?: GraphGateway;
   features?: readonly FeatureFactory[];
+  /** Storage with extra pipeline policies (a benchmark's round-trip counter); built from configuration when absent. */
+  tables?: Tables;
 }
 
 export function loadResponseMatrix(config: AppConfig): ResponseMatrix {
@@ -86,7 +88,7 @@ interface SharedServices {
 
 function composeShared(config: AppConfig, logger: Logger, overrides: ComposeOverrides): SharedServices {
   // Without a connection string, storage is reached with the app's managed identity (no shared keys).
-  const tables = new Tables(
+  const tables = overrides.tables ?? new Tables(
     config.tables.connectionString
       ? { connectionString: config.tables.connectionString }
       : { endpoint: config.tables.endpoint, credential: new DefaultAzureCredential() },

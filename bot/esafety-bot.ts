@@ -11,10 +11,11 @@ import {
 import type { Logger } from '../app/logger';
 import type { RoleDirectory } from '../identity/role-directory';
 import type { ConversationStore } from '../records/conversation-store';
+import type { AlertRecord } from '../records/incident-store';
 import { StorageUnavailableError } from '../records/tables';
 import { readIncidentForm, schoolDate } from '../school/incident-submission';
 import { canReportIncidents, type Principal } from '../school/roles';
-import { deliverPendingAlerts, type AlertDeliveryDependencies } from '../usecases/deliver-alerts';
+import { deliverClaimedAlerts, deliverPendingAlerts, type AlertDeliveryDependencies } from '../usecases/deliver-alerts';
 import { listMyReports, reportIncident, type ReportIncidentDependencies } from '../usecases/report-incident';
 import { cardResponse, messageResponse, type BotFeature } from './bot-feature';
 import { buildIncidentRecordedCard, buildMyReportsCard, buildReportCard, toAttachment, type AdaptiveCardJson } from './cards/cards';
@@ -176,7 +177,7 @@ export class EsafetyBot extends TeamsActivityHandler {
           return cardAgain([], NOT_SAVED);
         case 'recorded': {
           logger.info('incident.reported', { reference: outcome.incident.reference, type: outcome.incident.type, duplicate: outcome.duplicate });
-          if (!outcome.duplicate) void this.sendAlerts(outcome.incident.reference, logger);
+          if (!outcome.duplicate) void this.sendAlerts(outcome.incident.reference, logger, outcome.claimedAlerts);
           return {
             kind: 'card',
             card: buildIncidentRecordedCard({
@@ -202,10 +203,11 @@ export class EsafetyBot extends TeamsActivityHandler {
   }
 
   /** Alerts are already safe in the outbox; sending them now is best effort, and the sweep retries. */
-  private async sendAlerts(reference: string, logger: Logger): Promise<void> {
+  private async sendAlerts(reference: string, logger: Logger, claimed?: AlertRecord[]): Promise<void> {
     try {
       // The turn's logger, so the alert lines carry the report's correlation id.
-      await deliverPendingAlerts({ ...this.deps.alerts, logger }, { reference });
+      if (claimed) await deliverClaimedAlerts({ ...this.deps.alerts, logger }, claimed);
+      else await deliverPendingAlerts({ ...this.deps.alerts, logger }, { reference });
     } catch (error) {
       logger.warn('alert.dispatch-deferred', { reference, errorName: (error as Error).name });
     }

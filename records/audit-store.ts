@@ -34,8 +34,16 @@ type AuditEntity = {
 };
 
 /**
+ * Where an audit entry lives when it must commit in one entity-group transaction with the record it audits.
+ * A transaction covers one table and one partition (https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions),
+ * so such an entry is written into that record's table, in the school's partition, under RowKey `audit|…`.
+ */
+const EMBEDDED_AUDIT = { table: TABLE_NAMES.incidents, prefix: 'audit|' } as const;
+
+/**
  * Append-only audit log. Keys: PartitionKey = school id, RowKey = ISO time + monotonic tick + random id,
- * so entries sort by time and are never overwritten.
+ * so entries sort by time and are never overwritten. Entries written with an incident (`auditRowFor`) sit
+ * in the incidents table under `audit|` + the same key; `listAudit` reads both and merges them in order.
  */
 export class AuditStore {
   constructor(
@@ -68,6 +76,15 @@ export class AuditStore {
     });
   }
 
+  /**
+   * The audit entry as a row for the caller's entity-group transaction in the incidents table (same partition,
+   * and the transaction's 100-operation limit counts it), so the record and its audit line exist together or not at all.
+   */
+  auditRowFor(schoolId: string, entry: AuditEntry): AuditEntity {
+    const entity = this.toEntity(schoolId, entry);
+    return { ...entity, rowKey: `${EMBEDDED_AUDIT.prefix}${entity.rowKey}` };
+  }
+
   private toEntity(schoolId: string, entry: AuditEntry): AuditEntity {
     const at = this.clock().toISOString();
     return {
@@ -87,14 +104,19 @@ export class AuditStore {
   /** Entries for a school, oldest first, optionally only for one target (e.g. an incident reference) or one action. */
   async listAudit(schoolId: string, options: { target?: string; action?: string; since?: Date } = {}): Promise<AuditRecord[]> {
     const since = (options.since ?? new Date(0)).toISOString();
-    let filter = odata`PartitionKey eq ${schoolId} and RowKey ge ${since}`;
-    if (options.target) filter += ` and ${odata`target eq ${options.target}`}`;
-    if (options.action) filter += ` and ${odata`action eq ${options.action}`}`;
+    let extra = '';
+    if (options.target) extra += ` and ${odata`target eq ${options.target}`}`;
+    if (options.action) extra += ` and ${odata`action eq ${options.action}`}`;
+    const own = odata`PartitionKey eq ${schoolId} and RowKey ge ${since}` + extra;
+    const embedded = odata`PartitionKey eq ${schoolId} and RowKey ge ${EMBEDDED_AUDIT.prefix + since} and RowKey lt ${'audit}'}` + extra;
     return guardStorage('list audit', async () => {
-      const table = await this.tables.getTable(TABLE_NAMES.audit);
-      const records: AuditRecord[] = [];
-      for await (const entity of table.listEntities<AuditEntity>({ queryOptions: { filter } })) {
-        records.push({
+      const [ownRows, embeddedRows] = await Promise.all([
+        this.query(TABLE_NAMES.audit, own),
+        this.query(EMBEDDED_AUDIT.table, embedded).then((rows) => rows.map((r) => ({ ...r, rowKey: r.rowKey.slice(EMBEDDED_AUDIT.prefix.length) }))),
+      ]);
+      return [...ownRows, ...embeddedRows]
+        .sort((a, b) => (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : 0))
+        .map((entity) => ({
           at: entity.at,
           actorId: entity.actorId,
           action: entity.action,
@@ -102,9 +124,14 @@ export class AuditStore {
           outcome: entity.outcome as AuditRecord['outcome'],
           correlationId: entity.correlationId || undefined,
           details: JSON.parse(entity.details) as AuditRecord['details'],
-        });
-      }
-      return records;
+        }));
     });
+  }
+
+  private async query(tableName: string, filter: string): Promise<AuditEntity[]> {
+    const table = await this.tables.getTable(tableName);
+    const rows: AuditEntity[] = [];
+    for await (const entity of table.listEntities<AuditEntity>({ queryOptions: { filter } })) rows.push(entity);
+    return rows;
   }
 }

@@ -25,6 +25,9 @@ interface Waiter {
  */
 export const AGGREGATE_SHARDS = 8;
 
+/** How long the first change of a batch waits for others before the write. */
+export const AGGREGATE_LINGER_MS = 15;
+
 /**
  * Anonymous per-month incident counters (see school/incident-summary.ts). They hold counts only: no
  * reference, id, name or text.
@@ -40,7 +43,7 @@ export class IncidentAggregateStore {
 
   constructor(
     private readonly tables: Tables,
-    private readonly options: { shards?: number; pickShard?: () => number } = {},
+    private readonly options: { shards?: number; pickShard?: () => number; lingerMs?: number } = {},
   ) {}
 
   private table(): Promise<TableClient> {
@@ -80,6 +83,9 @@ export class IncidentAggregateStore {
   private async drain(key: string, schoolId: string, month: string, queue: { waiters: Waiter[]; running: boolean }): Promise<void> {
     queue.running = true;
     try {
+      // A short wait gathers the reports arriving together into one write; the counts are not on the user's path.
+      const lingerMs = this.options.lingerMs ?? AGGREGATE_LINGER_MS;
+      if (lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, lingerMs));
       while (queue.waiters.length > 0) {
         const batch = queue.waiters.splice(0, queue.waiters.length);
         const delta = batch.reduce((m, w) => w.change(m), emptyMonth(month));

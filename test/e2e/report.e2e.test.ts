@@ -123,7 +123,12 @@ describe('/report over the Bot Framework protocol', () => {
     const { submissionId } = await openReportCard();
     const body = await submit(teacher, { ...validForm, involved: 'headteacher', incidentType: 'inappropriate-communication', submissionId });
     const reference = /ES-2026-\d{4,}/.exec(cardText(body.value))![0];
-    const alerts = await app.services.report.incidents.listAlertsForIncident(app.schoolId, reference);
+    // The reporting instance tries the alert at once (claimed as it is written), finds no way to reach the chair and hands it back.
+    let alerts = await app.services.report.incidents.listAlertsForIncident(app.schoolId, reference);
+    for (let i = 0; i < 50 && alerts[0]?.status === 'sending'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      alerts = await app.services.report.incidents.listAlertsForIncident(app.schoolId, reference);
+    }
     expect(alerts.map((a) => [a.recipientId, a.status])).toEqual([[chair.aadObjectId, 'pending']]);
     // The chair has never talked to the bot; the first message delivers what was waiting.
     await app.post(messageActivity(chair, 'hello', app.connector.serviceUrl));
@@ -162,7 +167,7 @@ describe('/report over the Bot Framework protocol', () => {
     const body = await submit(teacher, { ...validForm, submissionId });
     const reference = /ES-2026-\d{4,}/.exec(cardText(body.value))![0];
     const audit = await app.services.report.audit.listAudit(app.schoolId, { target: reference });
-    expect(audit.map((a) => `${a.action}:${a.outcome}`)).toEqual(['incident.create:attempted', 'incident.create:succeeded']);
+    expect(audit.map((a) => `${a.action}:${a.outcome}`)).toEqual(['incident.create:succeeded']);
     expect(audit.every((a) => a.actorId === teacher.aadObjectId)).toBe(true);
   });
 

@@ -46,7 +46,10 @@ describe('IncidentStore against Azurite', () => {
     it('when an incident is created, writes the incident, its submission marker, its first event and its alerts together', async () => {
       const schoolId = uniqueSchoolId('incidents');
       const record = incident(schoolId);
-      expect(await store.createIncident(record, reported, alerts)).toEqual({ created: true });
+      const created = await store.createIncident(record, reported, alerts);
+      expect(created).toMatchObject({ created: true, alerts: alerts.map((a) => expect.objectContaining({ recipientId: a.recipientId, status: 'pending' })) });
+      // Each alert's etag comes back from the transaction, so the instance that wrote it can complete it without re-reading.
+      expect(created.created && created.alerts.every((a) => a.etag.length > 0)).toBe(true);
 
       expect(await rowKeys(tables, schoolId)).toEqual(
         [
@@ -99,7 +102,7 @@ describe('IncidentStore against Azurite', () => {
       const incidents = await store.listIncidents(schoolId);
       expect(incidents).toHaveLength(1);
       const winner = incidents[0]!.reference;
-      expect(results).toEqual(expect.arrayContaining([{ created: true }, { created: false, existingReference: winner }]));
+      expect(results).toEqual(expect.arrayContaining([expect.objectContaining({ created: true }), { created: false, existingReference: winner }]));
     });
 
     it('when the reference is already taken by another submission, fails with a conflict and writes nothing of the second', async () => {
