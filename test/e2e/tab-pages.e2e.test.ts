@@ -75,7 +75,7 @@ describe('tab pages in headless Chromium (local identity)', () => {
     await page.fill('#close-form textarea[name="rationale"]', 'Resolved with the class teacher');
     await page.fill('#close-form textarea[name="outcome"]', 'Apology given');
     await page.click('#close-form button[type="submit"]');
-    await page.locator('#detail-status', { hasText: 'closed' }).waitFor({ timeout: 10_000 });
+    await page.locator('#detail-status', { hasText: 'closed' }).waitFor({ timeout: 10_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}; detail: ${(await page.locator('main').innerText()).slice(0, 600)}`); });
     expect(await page.locator('#close-form').count()).toBe(0);
     await page.locator('#school-audit-form select').first().waitFor();
     await page.selectOption('#school-audit-form select >> nth=0', 'yes');
