@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,4 +140,24 @@ describe('a deployed server whose settings somehow carry the local identity key'
       await running.close();
     }
   });
+});
+
+describe('starting the real entry point deployed', () => {
+  it('refuses to start without bot authentication and with the local identity key, listing every problem and no secret', () => {
+    const root = join(__dirname, '..', '..');
+    const key = randomBytes(32).toString('hex');
+    // From an empty folder, so no developer's .env is read; only what App Service would set, and a leftover local key.
+    const result = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'app', 'main.ts')], {
+      cwd: mkdtempSync(join(tmpdir(), 'esafety-main-')),
+      env: { PATH: process.env.PATH, WEBSITE_SITE_NAME: 'app-esafety-test', WEBSITE_INSTANCE_ID: 'a1b2c3', SECRET_LOCAL_IDENTITY_KEY: key, PORT: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stdout).not.toMatch(/server\.listening/);
+    expect(result.stderr).toMatch(/cannot start because 5 settings need attention/);
+    for (const name of ['MicrosoftAppId', 'MicrosoftAppTenantId', 'SECRET_LOCAL_IDENTITY_KEY', 'APP_PUBLIC_URL', 'Tab SSO']) expect(result.stderr).toContain(name);
+    expect(result.stderr).not.toContain(key);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  }, 40_000);
 });
