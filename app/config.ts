@@ -28,6 +28,8 @@ export interface AppConfig {
     name: string;
     domain: string;
     responseMatrixFile: string | undefined;
+    /** Incidents per pupil per term at which the case view suggests the matrix's escalation. */
+    repeatIncidentThreshold?: number;
   };
   tables: {
     connectionString: string | undefined;
@@ -133,7 +135,7 @@ export function schoolConfigs(config: AppConfig): AppConfig[] {
   if (!config.trust) return [config];
   return config.trust.schools.map((entry) => ({
     ...config,
-    school: { id: entry.id, name: entry.name, domain: entry.domain, responseMatrixFile: entry.responseMatrixFile ?? config.school.responseMatrixFile },
+    school: { id: entry.id, name: entry.name, domain: entry.domain, responseMatrixFile: entry.responseMatrixFile ?? config.school.responseMatrixFile, repeatIncidentThreshold: config.school.repeatIncidentThreshold },
     roles: { ...config.roles, file: entry.rolesFile ?? config.roles.file, groups: entry.roleGroups ?? config.roles.groups },
     aup: { ...config.aup, documentsDir: entry.aupDocumentsDir ?? config.aup.documentsDir },
   }));
@@ -263,6 +265,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'SCHOOL_DOMAIN', purpose: 'Domain for pupil usernames; required when GRAPH_MODE=live', default: 'school.example' },
   { name: 'SCHOOLS_FILE', purpose: 'Optional JSON list of a trust\'s schools (id, name, domain, roles, AUP folder) served by one deployment; replaces SCHOOL_*' },
   { name: 'RESPONSE_MATRIX_FILE', purpose: 'Optional JSON file that replaces the default response matrix' },
+  { name: 'REPEAT_INCIDENT_THRESHOLD', purpose: 'Incidents involving one pupil in a term at which the case view suggests escalation (2 to 20)', default: '3' },
   { name: 'TABLES_CONNECTION_STRING', purpose: 'Azure Tables connection string; defaults to Azurite on 127.0.0.1:10002', default: 'Azurite development storage' },
   { name: 'TABLES_ENDPOINT', purpose: 'Table endpoint used with managed identity instead of a connection string' },
   { name: 'MicrosoftAppId', purpose: 'Bot app id; empty means no Bot Framework auth (local Playground only)', default: '' },
@@ -405,6 +408,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
       name: firstSchool?.name ?? text('SCHOOL_NAME'),
       domain: firstSchool?.domain ?? text('SCHOOL_DOMAIN').toLowerCase(),
       responseMatrixFile: firstSchool?.responseMatrixFile ?? optional('RESPONSE_MATRIX_FILE'),
+      repeatIncidentThreshold: integer('REPEAT_INCIDENT_THRESHOLD', 2, 20),
     },
     tables: {
       connectionString: explicitConnection ?? (tablesEndpoint ? undefined : AZURITE_TABLES_CONNECTION_STRING),

@@ -1,5 +1,4 @@
 import type { FeatureFactory } from './feature';
-import { loadResponseMatrix } from './compose';
 import { IncidentAggregateStore } from '../records/incident-aggregate-store';
 import { ComplianceStore } from '../records/compliance-store';
 import { SchoolAuditStore } from '../records/school-audit-store';
@@ -16,6 +15,7 @@ import { pupilProvisioningSettingsOf, type AppConfig } from './config';
 import { ProvisioningRunStore } from '../records/provisioning-run-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import { retentionDependencies } from './retention-feature';
+import { caseDependencies, caseTabRoutes } from './case-wiring';
 
 /** The local stand-in identity's key: never when deployed (config refuses it too; this is the second lock). */
 function localIdentitySecretOf(config: AppConfig): string | undefined {
@@ -105,7 +105,7 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
             register,
             packs: { schoolId, schoolName: context.config.school.name, incidents: context.incidents, pupils: register, audit: context.audit, roles: context.roles, clock: context.clock },
           },
-          triage: { schoolId, incidents: context.incidents, aggregates, audit: context.audit, matrix: loadResponseMatrix(context.config), clock: context.clock },
+          ...caseTabRoutes(caseDependencies(context, aggregates, register)),
         }),
     };
   };

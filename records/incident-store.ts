@@ -89,6 +89,28 @@ export interface Referral {
   outcomeById?: string | undefined;
 }
 
+/**
+ * A pupil's access suspended as a sanction, until a date. Kept in the incident's partition under
+ * `sanction|<until>|<reference>|<pupil id>` so the restore job lists those due with one range query and
+ * claims each with its etag: it is restored exactly once, whichever instance gets there first.
+ */
+export interface SanctionRecord {
+  schoolId: string;
+  reference: string;
+  pupilId: string;
+  userPrincipalName: string;
+  userId: string | undefined;
+  kind: 'suspend-access';
+  until: string;
+  byId: string;
+  at: string;
+  /** `planned`: Graph plan mode recorded what it would do. `failed`: Graph refused; nothing was changed. */
+  state: 'applying' | 'active' | 'planned' | 'failed' | 'restoring' | 'restored';
+  claimedAt: string | undefined;
+  restoredAt: string | undefined;
+  etag: string;
+}
+
 export interface PendingClose {
   byId: string;
   at: string;
@@ -129,6 +151,12 @@ export interface AlertRecord {
 
 export type NewAlert = Pick<AlertRecord, 'recipientId' | 'role' | 'type' | 'urgent'>;
 
+/** Rows written in the same entity-group transaction as a chronology line: alerts, and rows such as an embedded audit entry. */
+export interface AppendExtras {
+  alerts?: NewAlert[];
+  rows?: Record<string, unknown>[];
+}
+
 /** `alerts` are the alert rows as written (with etags), for the caller that claimed them at creation to deliver. */
 export type CreateIncidentResult = { created: true; alerts: AlertRecord[] } | { created: false; existingReference: string };
 
@@ -147,7 +175,25 @@ const rowKeys = {
   event: (reference: string, sequence: number) => `event|${reference}|${String(sequence).padStart(6, '0')}`,
   submission: (submissionId: string) => `submission|${submissionId}`,
   alert: (reference: string, recipientId: string) => `alert|${reference}|${recipientId}`,
+  sanction: (until: string, reference: string, pupilId: string) => `sanction|${until}|${reference}|${pupilId}`,
 };
+
+/** The row for a new sanction, to write in the same transaction as its chronology line (`appendEvent`'s extras). */
+export function sanctionRow(sanction: Omit<SanctionRecord, 'etag' | 'claimedAt' | 'restoredAt'>): Record<string, unknown> {
+  return {
+    partitionKey: sanction.schoolId,
+    rowKey: rowKeys.sanction(sanction.until, sanction.reference, sanction.pupilId),
+    reference: sanction.reference,
+    pupilId: sanction.pupilId,
+    userPrincipalName: sanction.userPrincipalName,
+    userId: sanction.userId ?? '',
+    kind: sanction.kind,
+    until: sanction.until,
+    byId: sanction.byId,
+    at: sanction.at,
+    state: sanction.state,
+  };
+}
 
 /** Row-key ranges for listing one kind of row in a school's partition. */
 const range = (prefix: string) => ({ from: `${prefix}|`, to: `${prefix}}` });
@@ -208,7 +254,7 @@ export class IncidentStore {
         createdAt: record.createdAt,
         claimedAt: options.claimAlertsAt,
         deliveredAt: undefined,
-        etag: response.getResponseForEntity(rowKeys.alert(reference, alert.recipientId))?.etag ?? '',
+        etag: etagIn(response.subResponses, rowKeys.alert(reference, alert.recipientId)),
       }));
       return { created: true, alerts: written };
     } catch (error) {
@@ -269,18 +315,29 @@ export class IncidentStore {
     incident: StoredIncident,
     event: Omit<ChronologyEvent, 'sequence'>,
     change: Partial<IncidentRecord> = {},
+    extra: AppendExtras = {},
   ): Promise<StoredIncident> {
     const sequence = incident.eventCount + 1;
     const closedAt = incident.closedAt ?? (incident.status === 'closed' ? incident.updatedAt : change.status === 'closed' ? event.at : undefined);
-    const updated: IncidentRecord = { ...incident, ...change, closedAt, eventCount: sequence, updatedAt: event.at };
-    await guardStorage('append incident event', async () =>
+    const { etag: _old, ...current } = incident;
+    const updated: IncidentRecord = { ...current, ...change, closedAt, eventCount: sequence, updatedAt: event.at };
+    const alerts = extra.alerts ?? [];
+    const rows = extra.rows ?? [];
+    if (2 + alerts.length + rows.length > MAX_TRANSACTION_ACTIONS) throw new Error(`One change to an incident can write at most ${MAX_TRANSACTION_ACTIONS} rows.`);
+    const incidentKey = rowKeys.incident(incident.reference);
+    const response = await guardStorage('append incident event', async () =>
       (await this.table()).submitTransaction([
         ['update', toIncidentEntity(updated), 'Replace', { etag: incident.etag }],
         ['create', toEventEntity(incident.schoolId, incident.reference, { ...event, sequence })],
+        // A new alert for someone alerted before replaces the old row: it is pending again.
+        ...alerts.map((alert): TransactionAction => ['upsert', alertEntity(incident.schoolId, incident.reference, alert, event.at), 'Replace']),
+        ...rows.map((row): TransactionAction => ['create', { ...row, partitionKey: incident.schoolId } as Entity]),
       ]),
     );
-    const reread = await this.getIncident(incident.schoolId, incident.reference);
-    return reread!;
+    // The new etag comes back with the transaction: no second read, so a saved change is never reported as a failure.
+    const etag = etagIn(response.subResponses, incidentKey);
+    if (etag) return { ...updated, etag };
+    return (await this.getIncident(incident.schoolId, incident.reference))!;
   }
 
   /**
@@ -297,7 +354,10 @@ export class IncidentStore {
       const table = await this.table();
       const others: string[] = [];
       const belongs = (rowKey: string): boolean =>
-        rowKey.startsWith(`event|${reference}|`) || rowKey.startsWith(`alert|${reference}|`) || rowKey === rowKeys.submission(incident.submissionId);
+        rowKey.startsWith(`event|${reference}|`) ||
+        rowKey.startsWith(`alert|${reference}|`) ||
+        (rowKey.startsWith('sanction|') && rowKey.includes(`|${reference}|`)) ||
+        rowKey === rowKeys.submission(incident.submissionId);
       for await (const entity of table.listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${schoolId} and reference eq ${reference}`, select: ['RowKey'] } })) {
         if (belongs(entity.rowKey)) others.push(entity.rowKey);
       }
@@ -362,6 +422,43 @@ export class IncidentStore {
         { etag: alert.etag },
       ),
     );
+  }
+
+  /** Sanctions whose end date has come (until ≤ today), not yet restored; a `restoring` claim older than `staleAfterMs` counts again. */
+  async listDueSanctions(schoolId: string, today: string, now: Date, staleAfterMs: number): Promise<SanctionRecord[]> {
+    const filter = odata`PartitionKey eq ${schoolId} and RowKey ge ${'sanction|'} and RowKey lt ${`sanction|${today}}`}`;
+    const rows = await this.query(filter, fromSanctionEntity);
+    const staleBefore = now.getTime() - staleAfterMs;
+    return rows.filter((r) => r.until <= today && (r.state === 'active' || r.state === 'planned' || (r.state === 'restoring' && (!r.claimedAt || Date.parse(r.claimedAt) < staleBefore))));
+  }
+
+  /** Every sanction on one incident, or on one pupil (the pupil's history). */
+  async listSanctions(schoolId: string, match: { reference?: string; pupilId?: string }): Promise<SanctionRecord[]> {
+    let filter = odata`PartitionKey eq ${schoolId} and RowKey ge ${'sanction|'} and RowKey lt ${'sanction}'}`;
+    if (match.reference) filter += ` and ${odata`reference eq ${match.reference}`}`;
+    if (match.pupilId) filter += ` and ${odata`pupilId eq ${match.pupilId}`}`;
+    return this.query(filter, fromSanctionEntity);
+  }
+
+  /**
+   * Moves a sanction to a new state, guarded by the etag read: undefined when another instance changed it
+   * first (a claim lost). Claiming (`restoring`) stamps the claim time, so a claim whose holder died expires.
+   */
+  async setSanctionState(sanction: SanctionRecord, state: SanctionRecord['state'], now: Date): Promise<SanctionRecord | undefined> {
+    const changes = {
+      partitionKey: sanction.schoolId,
+      rowKey: rowKeys.sanction(sanction.until, sanction.reference, sanction.pupilId),
+      state,
+      claimedAt: state === 'restoring' ? now.toISOString() : '',
+      ...(state === 'restored' ? { restoredAt: now.toISOString() } : {}),
+    };
+    try {
+      const response = await guardStorage('update sanction', async () => (await this.table()).updateEntity(changes, 'Merge', { etag: sanction.etag }));
+      return { ...sanction, state, claimedAt: changes.claimedAt || undefined, restoredAt: state === 'restored' ? now.toISOString() : sanction.restoredAt, etag: response.etag ?? sanction.etag };
+    } catch (error) {
+      if (isConflict(error)) return undefined;
+      throw error;
+    }
   }
 
   private async query<T>(filter: string, map: (entity: Entity) => T): Promise<T[]> {
@@ -453,6 +550,38 @@ function toEventEntity(schoolId: string, reference: string, event: ChronologyEve
   return { partitionKey: schoolId, rowKey: rowKeys.event(reference, event.sequence), reference, ...event };
 }
 
+function alertEntity(schoolId: string, reference: string, alert: NewAlert, createdAt: string): Entity {
+  return {
+    partitionKey: schoolId,
+    rowKey: rowKeys.alert(reference, alert.recipientId),
+    reference,
+    recipientId: alert.recipientId,
+    role: alert.role,
+    type: alert.type,
+    urgent: alert.urgent,
+    status: 'pending',
+    createdAt,
+  };
+}
+
+function fromSanctionEntity(entity: Entity): SanctionRecord {
+  return {
+    schoolId: entity.partitionKey,
+    reference: String(entity.reference),
+    pupilId: String(entity.pupilId),
+    userPrincipalName: String(entity.userPrincipalName ?? ''),
+    userId: entity.userId ? String(entity.userId) : undefined,
+    kind: 'suspend-access',
+    until: String(entity.until),
+    byId: String(entity.byId),
+    at: String(entity.at),
+    state: entity.state as SanctionRecord['state'],
+    claimedAt: entity.claimedAt ? String(entity.claimedAt) : undefined,
+    restoredAt: entity.restoredAt ? String(entity.restoredAt) : undefined,
+    etag: String(entity.etag),
+  };
+}
+
 function fromAlertEntity(entity: Entity): AlertRecord {
   return {
     schoolId: entity.partitionKey,
@@ -467,4 +596,16 @@ function fromAlertEntity(entity: Entity): AlertRecord {
     deliveredAt: entity.deliveredAt ? String(entity.deliveredAt) : undefined,
     etag: String(entity.etag),
   };
+}
+
+/** A row's etag from a transaction's sub-responses, whose row keys arrive URL-encoded (from each Location header); '' when absent. */
+function etagIn(subResponses: readonly { rowKey?: string; etag?: string }[], rowKey: string): string {
+  const decode = (value: string): string => {
+    try {
+      return decodeURIComponent(value.replace(/''/g, "'"));
+    } catch {
+      return value;
+    }
+  };
+  return subResponses.find((r) => r.rowKey !== undefined && (r.rowKey === rowKey || decode(r.rowKey) === rowKey))?.etag?.trim() ?? '';
 }

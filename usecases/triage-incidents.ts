@@ -1,22 +1,51 @@
 import type { AuditStore } from '../records/audit-store';
-import type { ChronologyEvent, IncidentStatus, IncidentStore, StoredIncident } from '../records/incident-store';
+import type { AppendExtras, ChronologyEvent, IncidentStatus, IncidentStore, StoredIncident } from '../records/incident-store';
+import type { PupilRecord } from '../records/pupil-register-store';
 import { isConflict } from '../records/tables';
 import { incidentTypeLabel, isIncidentType, type IncidentType } from '../school/incident-types';
-import { rolesThatMayView } from '../school/incident-routing';
-import { RESPONSE_ACTIONS, suggestActions, type ResponseMatrix } from '../school/response-matrix';
+import { mayTriageIncident, maySignOff } from '../school/incident-routing';
+import { GRAVEST_TYPES, guidanceFor, repeatEscalation, RESPONSE_ACTIONS, suggestActionsForIncident, type ResponseMatrix } from '../school/response-matrix';
+import { DEFAULT_REPEAT_THRESHOLD, pupilsAtThreshold } from '../school/repeat-incidents';
 import { hasAnyRole, type Principal, type Role } from '../school/roles';
+import { formatUkDate, formatUkDateTime } from '../school/uk-dates';
 import { newEscalation, recordCloseInAggregates, recordEscalationInAggregates, type AggregateWriter } from './summarise-incidents';
 
 /** Who may use the triage view at all; which incidents each sees comes from school/incident-routing.ts. */
 export const TRIAGE_ROLES: readonly Role[] = ['coordinator', 'dsl', 'headteacher', 'chair'];
 
+/** Display names for staff, by Entra object id (Graph when connected; role labels locally). Names never go to logs. */
+export interface PeopleNames {
+  displayNames(objectIds: readonly string[]): Promise<Map<string, string>>;
+}
+
+/** What the case view reads about one pupil from the register. */
+export type PupilLookup = { getPupil(schoolId: string, externalId: string): Promise<PupilRecord | undefined> };
+
+/** What a case view shows of one stored attachment (helper for records/attachment-store.ts). */
+export interface AttachmentSummary {
+  id: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  uploadedAt: string;
+  uploadedById: string;
+}
+
 export interface TriageDependencies {
   schoolId: string;
   incidents: Pick<IncidentStore, 'listIncidents' | 'getIncident' | 'listChronology' | 'appendEvent'>;
   aggregates: AggregateWriter;
-  audit: Pick<AuditStore, 'appendAudit'>;
+  audit: Pick<AuditStore, 'appendAudit'> & Partial<Pick<AuditStore, 'auditRowFor'>>;
   matrix: ResponseMatrix;
   clock: () => Date;
+  /** The pupil register, for the names, year groups and classes of the pupils involved. */
+  pupils?: PupilLookup;
+  people?: PeopleNames;
+  /** Who holds each role, for alerts that referrals and reclassifications send. */
+  roles?: { listRoleMembers(role: Role): Promise<string[]> };
+  /** Repeated incidents in a term that make the case view suggest the matrix's escalation (default 3). */
+  repeatThreshold?: number;
+  attachments?: { listAttachments(schoolId: string, reference: string): Promise<AttachmentSummary[]> };
 }
 
 export interface IncidentFilters {
@@ -25,6 +54,8 @@ export interface IncidentFilters {
   from?: string;
   to?: string;
   yearGroup?: string;
+  /** `missing`: only open incidents not yet recorded in CPOMS (or MyConcern). */
+  cpoms?: 'missing';
 }
 
 export interface IncidentListItem {
@@ -33,8 +64,13 @@ export interface IncidentListItem {
   typeLabel: string;
   status: IncidentStatus;
   occurredOn: string;
+  occurredOnText: string;
   yearGroups: string[];
   audience: StoredIncident['audience'];
+  historic: boolean;
+  /** Open and not yet in CPOMS: the coordinator records every incident there (seed 000). */
+  notInCpoms: boolean;
+  awaitingSecondSignOff: boolean;
 }
 
 export type TriageOutcome<T> =
@@ -45,9 +81,14 @@ export type TriageOutcome<T> =
   | { kind: 'precondition-required' }
   | { kind: 'conflict'; message: string; etag: string | undefined };
 
-/** Triage only by role: a reporter's right to see their own report is for /myreports, not this view. */
-function mayTriage(principal: Principal, incident: Pick<StoredIncident, 'audience'>): boolean {
-  return rolesThatMayView(incident.audience).some((role) => principal.roles.has(role));
+/** Triage only by role or referral, never for the subject: a reporter's right to see their own report is for /myreports. */
+function mayTriage(principal: Principal, incident: StoredIncident): boolean {
+  return mayTriageIncident(principal, incident);
+}
+
+/** The gravest cases and every allegation against staff need a second senior person to close (seeds 001 and 004). */
+export function needsSecondSignOff(incident: Pick<StoredIncident, 'type' | 'audience'>): boolean {
+  return GRAVEST_TYPES.has(incident.type) || incident.audience === 'staff-concern' || incident.audience === 'headteacher-concern';
 }
 
 export async function listIncidentsForTriage(deps: TriageDependencies, principal: Principal, filters: IncidentFilters): Promise<TriageOutcome<IncidentListItem[]>> {
@@ -63,31 +104,102 @@ export async function listIncidentsForTriage(deps: TriageDependencies, principal
     .filter((i) => !filters.from || i.occurredOn >= filters.from)
     .filter((i) => !filters.to || i.occurredOn <= filters.to)
     .filter((i) => !filters.yearGroup || i.yearGroups.includes(filters.yearGroup))
+    .filter((i) => filters.cpoms !== 'missing' || (i.status !== 'closed' && !i.cpomsReference))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-    .map((i) => ({ reference: i.reference, type: i.type, typeLabel: incidentTypeLabel(i.type), status: i.status, occurredOn: i.occurredOn, yearGroups: i.yearGroups, audience: i.audience }));
+    .map((i) => ({
+      reference: i.reference,
+      type: i.type,
+      typeLabel: incidentTypeLabel(i.type),
+      status: i.status,
+      occurredOn: i.occurredOn,
+      occurredOnText: formatUkDate(i.occurredOn),
+      yearGroups: i.yearGroups,
+      audience: i.audience,
+      historic: i.historic === true,
+      notInCpoms: i.status !== 'closed' && !i.cpomsReference,
+      awaitingSecondSignOff: i.pendingClose !== undefined,
+    }));
   await audit(deps, principal, 'incident.list', 'incidents', 'succeeded', { count: items.length });
   return { kind: 'ok', value: items };
 }
 
+export interface CasePupil {
+  pupilId: string;
+  name: string | undefined;
+  yearGroup: string | undefined;
+  className: string | undefined;
+  userPrincipalName: string | undefined;
+  onRegister: boolean;
+}
+
+export interface CaseChronologyLine extends ChronologyEvent {
+  atText: string;
+  actorName: string | undefined;
+}
+
+export interface RepeatWarning {
+  pupilId: string;
+  name: string | undefined;
+  count: number;
+  term: string;
+  threshold: number;
+  escalation: { id: string; label: string }[];
+}
+
 export interface IncidentDetail {
-  incident: Omit<StoredIncident, 'submissionId' | 'schoolId'> & { typeLabel: string };
-  chronology: ChronologyEvent[];
+  incident: Omit<StoredIncident, 'submissionId' | 'schoolId'> & {
+    typeLabel: string;
+    occurredOnText: string;
+    createdAtText: string;
+    closedAtText: string | undefined;
+  };
+  reporter: { id: string; name: string | undefined };
+  subjectName: string | undefined;
+  pupils: CasePupil[];
+  chronology: CaseChronologyLine[];
+  referrals: (NonNullable<StoredIncident['referrals']>[number] & { onText: string; outcomeAtText: string | undefined })[];
+  attachments: AttachmentSummary[];
   suggestedActions: { id: string; label: string }[];
+  /** Stop, preserve, isolate, refer: for illegal content and sexual exploitation. */
+  guidance: readonly string[];
+  secondSignOff: { required: boolean; pending: { byId: string; byName: string | undefined; at: string; atText: string; decision: string } | undefined };
+  repeatWarnings: RepeatWarning[];
   etag: string;
+  /** Set when the change was saved but something after it (a count, an alert) could not be done at once. */
+  warnings?: string[];
+}
+
+/** A saved change whose case view could not be read back: the caller learns it was saved, with the new etag. */
+export interface SavedNotice {
+  saved: true;
+  reference: string;
+  status: IncidentStatus;
+  etag: string;
+  warnings: string[];
 }
 
 async function load(deps: TriageDependencies, principal: Principal, reference: string, action: string): Promise<TriageOutcome<StoredIncident>> {
-  if (!hasAnyRole(principal, ...TRIAGE_ROLES)) {
+  // Staff without a triage role may still have been given an incident by a referral; that is decided per incident.
+  const byRole = hasAnyRole(principal, ...TRIAGE_ROLES);
+  if (!byRole && !hasAnyRole(principal, 'staff')) {
     await audit(deps, principal, action, reference, 'denied');
     return { kind: 'forbidden' };
   }
   const incident = await deps.incidents.getIncident(deps.schoolId, reference);
-  if (!incident) return { kind: 'not-found' };
+  if (!incident) {
+    await audit(deps, principal, action, reference, 'denied', { reason: 'not-found' });
+    return byRole ? { kind: 'not-found' } : { kind: 'forbidden' };
+  }
   if (!mayTriage(principal, incident)) {
     await audit(deps, principal, action, reference, 'denied');
     return { kind: 'forbidden' };
   }
   return { kind: 'ok', value: incident };
+}
+
+/** Loads an incident the caller may work, for the case actions (case-actions.ts). */
+export function loadForTriage(deps: TriageDependencies, principal: Principal, reference: string, action: string): Promise<TriageOutcome<StoredIncident>> {
+  return load(deps, principal, reference, action);
 }
 
 export async function getIncidentForTriage(deps: TriageDependencies, principal: Principal, reference: string): Promise<TriageOutcome<IncidentDetail>> {
@@ -96,16 +208,85 @@ export async function getIncidentForTriage(deps: TriageDependencies, principal: 
   const incident = loaded.value;
   const chronology = await deps.incidents.listChronology(deps.schoolId, reference);
   await audit(deps, principal, 'incident.read', reference, 'succeeded');
+  return { kind: 'ok', value: await caseView(deps, principal, incident, chronology) };
+}
+
+async function caseView(deps: TriageDependencies, principal: Principal, incident: StoredIncident, chronology: ChronologyEvent[]): Promise<IncidentDetail> {
   const { submissionId: _s, schoolId: _p, ...visible } = incident;
+  const referrals = incident.referrals ?? [];
+  const peopleIds = [
+    incident.reporterId,
+    ...(incident.subjectId ? [incident.subjectId] : []),
+    ...chronology.map((e) => e.actorId),
+    ...(incident.pendingClose ? [incident.pendingClose.byId] : []),
+  ];
+  const names = await optional(() => deps.people?.displayNames([...new Set(peopleIds)]) ?? Promise.resolve(new Map<string, string>()), new Map<string, string>());
+  const pupils = await Promise.all(
+    incident.involved.flatMap((p) => (p.kind === 'pupil' ? [p.pupilId] : [])).map(async (pupilId): Promise<CasePupil> => {
+      const record = await optional(() => deps.pupils?.getPupil(deps.schoolId, pupilId) ?? Promise.resolve(undefined), undefined);
+      return {
+        pupilId,
+        name: record ? `${record.forename} ${record.surname}` : undefined,
+        yearGroup: record?.yearGroup,
+        className: record?.registrationGroup,
+        userPrincipalName: record?.userPrincipalName || undefined,
+        onRegister: record !== undefined,
+      };
+    }),
+  );
+  const attachments = await optional(() => deps.attachments?.listAttachments(deps.schoolId, incident.reference) ?? Promise.resolve([]), []);
+  const repeatWarnings = await optional(() => repeatWarningsFor(deps, principal, incident, pupils), []);
   return {
-    kind: 'ok',
-    value: {
-      incident: { ...visible, typeLabel: incidentTypeLabel(incident.type) },
-      chronology,
-      suggestedActions: suggestActions(deps.matrix, incident.type, incident.subject),
-      etag: incident.etag,
+    incident: {
+      ...visible,
+      typeLabel: incidentTypeLabel(incident.type),
+      occurredOnText: formatUkDate(incident.occurredOn),
+      createdAtText: formatUkDateTime(incident.createdAt),
+      closedAtText: incident.closedAt ? formatUkDateTime(incident.closedAt) : undefined,
     },
+    reporter: { id: incident.reporterId, name: names.get(incident.reporterId) },
+    subjectName: incident.subjectId ? names.get(incident.subjectId) : undefined,
+    pupils,
+    chronology: chronology.map((e) => ({ ...e, atText: formatUkDateTime(e.at), actorName: names.get(e.actorId) })),
+    referrals: referrals.map((r) => ({ ...r, onText: formatUkDate(r.on), outcomeAtText: r.outcomeAt ? formatUkDateTime(r.outcomeAt) : undefined })),
+    attachments,
+    suggestedActions: suggestActionsForIncident(deps.matrix, incident),
+    guidance: guidanceFor(incident.type),
+    secondSignOff: {
+      required: needsSecondSignOff(incident),
+      pending: incident.pendingClose
+        ? { byId: incident.pendingClose.byId, byName: names.get(incident.pendingClose.byId), at: incident.pendingClose.at, atText: formatUkDateTime(incident.pendingClose.at), decision: incident.pendingClose.decision }
+        : undefined,
+    },
+    repeatWarnings,
+    etag: incident.etag,
   };
+}
+
+/** Repeated incidents in this incident's term for each pupil involved, with the matrix's escalation. */
+async function repeatWarningsFor(deps: TriageDependencies, principal: Principal, incident: StoredIncident, pupils: CasePupil[]): Promise<RepeatWarning[]> {
+  const ids = pupils.map((p) => p.pupilId);
+  if (ids.length === 0) return [];
+  const threshold = deps.repeatThreshold ?? DEFAULT_REPEAT_THRESHOLD;
+  // Only incidents the viewer may see count, so the figure never reveals an allegation kept from them.
+  const all = (await deps.incidents.listIncidents(deps.schoolId)).filter((i) => mayTriage(principal, i));
+  return pupilsAtThreshold(all, ids, incident.occurredOn, threshold).map((hit) => ({
+    pupilId: hit.pupilId,
+    name: pupils.find((p) => p.pupilId === hit.pupilId)?.name,
+    count: hit.count,
+    term: hit.term.label,
+    threshold,
+    escalation: repeatEscalation(incident.childProtection),
+  }));
+}
+
+/** Enrichment (names, register, attachments) never stops a case from opening: it shows without what is missing. */
+async function optional<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await read();
+  } catch {
+    return fallback;
+  }
 }
 
 export interface ActionInput {
@@ -121,33 +302,45 @@ export interface CloseInput {
   lessonsLearnt?: unknown;
 }
 
-const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
+export const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
 
-export async function recordTriageAction(deps: TriageDependencies, principal: Principal, reference: string, input: ActionInput): Promise<TriageOutcome<IncidentDetail>> {
+export async function recordTriageAction(deps: TriageDependencies, principal: Principal, reference: string, input: ActionInput): Promise<TriageOutcome<IncidentDetail | SavedNotice>> {
   const what = text(input.what);
   const why = text(input.why);
   const problems = [...(what ? [] : ['Say what was done (what).']), ...(why ? [] : ['Say why (why).'])];
-  return update(deps, principal, reference, 'incident.action', input.etag, problems, async (incident, chronology) => {
+  return updateIncident(deps, principal, reference, 'incident.action', input.etag, problems, async (incident, chronology) => {
     const label = what in RESPONSE_ACTIONS ? what : what.slice(0, 500);
     const updated = await deps.incidents.appendEvent(
       incident,
       { at: deps.clock().toISOString(), actorId: principal.aadObjectId, kind: 'action', what: label, why: why.slice(0, 2000) },
       incident.status === 'open' ? { status: 'in-progress' } : {},
+      auditExtras(deps, principal, 'incident.action', reference),
     );
     const escalation = newEscalation(incident, chronology, what);
-    if (escalation) await recordEscalationInAggregates(deps.aggregates, incident, escalation);
-    return updated;
+    return { updated, afterwards: escalation ? () => recordEscalationInAggregates(deps.aggregates, incident, escalation) : undefined };
   });
 }
 
-export async function recordParentsInformed(deps: TriageDependencies, principal: Principal, reference: string, input: ActionInput): Promise<TriageOutcome<IncidentDetail>> {
+export async function recordParentsInformed(deps: TriageDependencies, principal: Principal, reference: string, input: ActionInput): Promise<TriageOutcome<IncidentDetail | SavedNotice>> {
   const why = text(input.why) || text(input.what);
-  return update(deps, principal, reference, 'incident.parents-informed', input.etag, [], async (incident) =>
-    deps.incidents.appendEvent(incident, { at: deps.clock().toISOString(), actorId: principal.aadObjectId, kind: 'parents-informed', what: 'Parents or carers informed', why: why.slice(0, 2000) }),
-  );
+  return updateIncident(deps, principal, reference, 'incident.parents-informed', input.etag, [], async (incident) => ({
+    updated: await deps.incidents.appendEvent(
+      incident,
+      { at: deps.clock().toISOString(), actorId: principal.aadObjectId, kind: 'parents-informed', what: 'Parents or carers informed', why: why.slice(0, 2000) },
+      {},
+      auditExtras(deps, principal, 'incident.parents-informed', reference),
+    ),
+  }));
 }
 
-export async function closeIncident(deps: TriageDependencies, principal: Principal, reference: string, input: CloseInput): Promise<TriageOutcome<IncidentDetail>> {
+export type CloseResult = (IncidentDetail | SavedNotice) & { closeStatus: 'closed' | 'awaiting-second-signoff' };
+
+/**
+ * Closes an incident with a decision, rationale and outcome. The gravest cases and allegations against staff
+ * need a second senior person: the first close records the request (`awaiting-second-signoff`) and only a
+ * different senior person's `confirmClose` closes it.
+ */
+export async function closeIncident(deps: TriageDependencies, principal: Principal, reference: string, input: CloseInput): Promise<TriageOutcome<CloseResult>> {
   const decision = text(input.decision);
   const rationale = text(input.rationale);
   const outcome = text(input.outcome);
@@ -157,26 +350,90 @@ export async function closeIncident(deps: TriageDependencies, principal: Princip
     ...(rationale ? [] : ['A rationale is required to close an incident.']),
     ...(outcome ? [] : ['An outcome is required to close an incident.']),
   ];
-  return update(deps, principal, reference, 'incident.close', input.etag, problems, async (incident) => {
+  let closeStatus: CloseResult['closeStatus'] = 'closed';
+  const result = await updateIncident(deps, principal, reference, 'incident.close', input.etag, problems, async (incident) => {
     const at = deps.clock().toISOString();
-    const why = [`Rationale: ${rationale}`, `Outcome: ${outcome}`, ...(lessons ? [`Lessons learnt: ${lessons}`] : [])].join('\n');
-    const updated = await deps.incidents.appendEvent(incident, { at, actorId: principal.aadObjectId, kind: 'closed', what: decision.slice(0, 1000), why: why.slice(0, 4000) }, { status: 'closed' });
-    await recordCloseInAggregates(deps.aggregates, incident, at);
-    return updated;
+    if (needsSecondSignOff(incident)) {
+      if (!maySignOff(principal, incident)) return 'forbidden';
+      if (incident.pendingClose) return { conflict: 'This close is already waiting for a second senior person to confirm it.' };
+      closeStatus = 'awaiting-second-signoff';
+      const pendingClose = { byId: principal.aadObjectId, at, decision: decision.slice(0, 1000), rationale: rationale.slice(0, 2000), outcome: outcome.slice(0, 1000), lessonsLearnt: lessons.slice(0, 1000) };
+      const updated = await deps.incidents.appendEvent(
+        incident,
+        { at, actorId: principal.aadObjectId, kind: 'close-requested', what: `Close proposed: ${pendingClose.decision}`, why: closeWhy(pendingClose) },
+        { pendingClose },
+        auditExtras(deps, principal, 'incident.close.request', reference),
+      );
+      return { updated };
+    }
+    const updated = await deps.incidents.appendEvent(
+      incident,
+      { at, actorId: principal.aadObjectId, kind: 'closed', what: decision.slice(0, 1000), why: closeWhy({ rationale, outcome, lessonsLearnt: lessons }) },
+      { status: 'closed' },
+      auditExtras(deps, principal, 'incident.close', reference),
+    );
+    return { updated, afterwards: () => recordCloseInAggregates(deps.aggregates, incident, at) };
   });
+  return result.kind === 'ok' ? { kind: 'ok', value: { ...result.value, closeStatus } } : result;
 }
 
-async function update(
+/** The second senior person confirms a proposed close; the person who proposed it cannot (403). */
+export async function confirmClose(deps: TriageDependencies, principal: Principal, reference: string, input: { etag?: string }): Promise<TriageOutcome<CloseResult>> {
+  const result = await updateIncident(deps, principal, reference, 'incident.close.confirm', input.etag, [], async (incident) => {
+    const pending = incident.pendingClose;
+    if (!pending) return { conflict: 'There is no close waiting for confirmation on this incident.' };
+    if (pending.byId === principal.aadObjectId || !maySignOff(principal, incident)) return 'forbidden';
+    const at = deps.clock().toISOString();
+    const updated = await deps.incidents.appendEvent(
+      incident,
+      { at, actorId: principal.aadObjectId, kind: 'closed', what: pending.decision, why: `${closeWhy(pending)}\nSecond sign-off: confirmed by a second senior person.` },
+      { status: 'closed', pendingClose: undefined },
+      auditExtras(deps, principal, 'incident.close.confirm', reference, { proposedBy: pending.byId }),
+    );
+    return { updated, afterwards: () => recordCloseInAggregates(deps.aggregates, incident, at) };
+  });
+  return result.kind === 'ok' ? { kind: 'ok', value: { ...result.value, closeStatus: 'closed' } } : result;
+}
+
+function closeWhy(close: { rationale: string; outcome: string; lessonsLearnt: string }): string {
+  return [`Rationale: ${close.rationale}`, `Outcome: ${close.outcome}`, ...(close.lessonsLearnt ? [`Lessons learnt: ${close.lessonsLearnt}`] : [])].join('\n').slice(0, 4000);
+}
+
+/**
+ * The audit entry for a change, written in the same transaction as its chronology line when the audit store
+ * can embed it: a saved change can then never lack its audit entry.
+ */
+export function auditExtras(deps: TriageDependencies, principal: Principal, action: string, reference: string, details?: Record<string, string | number>, extra: AppendExtras = {}): AppendExtras {
+  if (!deps.audit.auditRowFor) return extra;
+  const row = deps.audit.auditRowFor(deps.schoolId, { actorId: principal.aadObjectId, action, target: reference, outcome: 'succeeded', ...(details ? { details } : {}) });
+  return { ...extra, rows: [...(extra.rows ?? []), row as unknown as Record<string, unknown>] };
+}
+
+/** What a change does: the saved incident, and work after the save that must not turn a saved change into an error. */
+export type ChangeResult = { updated: StoredIncident; afterwards?: (() => Promise<void>) | undefined; warnings?: string[] } | 'forbidden' | { conflict: string } | { invalid: string[] };
+
+/**
+ * Loads, checks and changes an incident, guarded by the etag the caller read. Once the change is saved, nothing
+ * after it may report "nothing was saved": follow-up work (counts, alerts) and reading the case back are
+ * best-effort, and their failure comes back as a warning beside the saved result.
+ */
+export async function updateIncident(
   deps: TriageDependencies,
   principal: Principal,
   reference: string,
   action: string,
   etag: string | undefined,
   problems: string[],
-  apply: (incident: StoredIncident, chronology: ChronologyEvent[]) => Promise<StoredIncident>,
-): Promise<TriageOutcome<IncidentDetail>> {
+  apply: (incident: StoredIncident, chronology: ChronologyEvent[]) => Promise<ChangeResult>,
+  /** A further check on who may make this change (for example, the DSL or head only), before anything else is read. */
+  mayAct: (principal: Principal) => boolean = () => true,
+): Promise<TriageOutcome<IncidentDetail | SavedNotice>> {
   const loaded = await load(deps, principal, reference, action);
   if (loaded.kind !== 'ok') return loaded;
+  if (!mayAct(principal)) {
+    await audit(deps, principal, action, reference, 'denied');
+    return { kind: 'forbidden' };
+  }
   if (problems.length > 0) return { kind: 'invalid', problems };
   if (!etag) return { kind: 'precondition-required' };
   const incident = loaded.value;
@@ -189,20 +446,58 @@ async function update(
     await audit(deps, principal, action, reference, 'denied', { reason: 'stale' });
     return stale;
   }
+  let result: ChangeResult;
   try {
     const chronology = await deps.incidents.listChronology(deps.schoolId, reference);
-    await apply(incident, chronology);
+    result = await apply(incident, chronology);
   } catch (error) {
     if (!isConflict(error)) throw error;
     await audit(deps, principal, action, reference, 'denied', { reason: 'stale' });
     const current = await deps.incidents.getIncident(deps.schoolId, reference);
     return { ...stale, etag: current?.etag };
   }
-  await audit(deps, principal, action, reference, 'succeeded');
-  return getIncidentForTriage(deps, principal, reference);
+  if (result === 'forbidden') {
+    await audit(deps, principal, action, reference, 'denied');
+    return { kind: 'forbidden' };
+  }
+  if ('conflict' in result) {
+    await audit(deps, principal, action, reference, 'denied', { reason: 'state' });
+    return { kind: 'conflict', message: result.conflict, etag: incident.etag };
+  }
+  if ('invalid' in result) return { kind: 'invalid', problems: result.invalid };
+
+  // Saved. From here on, a failure is a warning beside the saved result, never "nothing was saved".
+  const { updated } = result;
+  const warnings = [...(result.warnings ?? [])];
+  if (!deps.audit.auditRowFor) {
+    try {
+      await audit(deps, principal, action, reference, 'succeeded');
+    } catch {
+      warnings.push('Saved, but the audit entry could not be written yet.');
+    }
+  }
+  if (result.afterwards) {
+    try {
+      await result.afterwards();
+    } catch {
+      warnings.push('Saved. The governors’ counts will catch up when they are next rebuilt.');
+    }
+  }
+  try {
+    const chronology = await deps.incidents.listChronology(deps.schoolId, reference);
+    const view = await caseView(deps, principal, updated, chronology);
+    try {
+      await audit(deps, principal, 'incident.read', reference, 'succeeded');
+    } catch {
+      // The change and its audit entry are saved; a missing read line is not worth hiding the save.
+    }
+    return { kind: 'ok', value: warnings.length > 0 ? { ...view, warnings } : view };
+  } catch {
+    return { kind: 'ok', value: { saved: true, reference, status: updated.status, etag: updated.etag, warnings: [...warnings, 'Saved. Reload the incident to see the change.'] } };
+  }
 }
 
-function audit(deps: TriageDependencies, principal: Principal, action: string, target: string, outcome: 'succeeded' | 'denied', details?: Record<string, string | number>): Promise<void> {
+export function audit(deps: TriageDependencies, principal: Principal, action: string, target: string, outcome: 'succeeded' | 'denied', details?: Record<string, string | number>): Promise<void> {
   return deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action, target, outcome, ...(details ? { details } : {}) });
 }
 
@@ -229,5 +524,10 @@ export function parseFilters(query: Record<string, unknown>): { ok: true; filter
   }
   const yearGroup = get('yearGroup');
   if (yearGroup) filters.yearGroup = yearGroup;
+  const cpoms = get('cpoms');
+  if (cpoms) {
+    if (cpoms === 'missing') filters.cpoms = 'missing';
+    else problems.push('cpoms must be "missing".');
+  }
   return problems.length ? { ok: false, problems } : { ok: true, filters };
 }

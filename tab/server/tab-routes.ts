@@ -10,7 +10,6 @@ import { ROLES, type Principal } from '../../school/roles';
 import { getSchoolAudit, saveSchoolAudit, type SchoolAuditDependencies, type SchoolAuditOutcome } from '../../usecases/school-audit';
 import { getIncidentSummary, type SummaryDependencies } from '../../usecases/summarise-incidents';
 import {
-  closeIncident,
   getIncidentForTriage,
   listIncidentsForTriage,
   parseFilters,
@@ -39,6 +38,8 @@ export interface TabRouteDependencies {
   transfer?: TransferRouteDependencies;
   /** Retention review and legal hold; absent in tests that do not need them. */
   retention?: RetentionDependencies;
+  /** More JSON routes behind the same sign-in (the case actions in case-routes.ts). */
+  extraRoutes?: ((api: JsonRoute) => void)[];
   logger: Logger;
   clock: () => Date;
   localIdentitySecret: string | undefined;
@@ -152,9 +153,8 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
   api('post', '/api/incidents/:reference/parents-informed', async (req, principal) =>
     outcomeResponse(await recordParentsInformed(deps.triage, principal, referenceOf(req), { ...bodyOf(req), etag: etagOf(req) })),
   );
-  api('post', '/api/incidents/:reference/close', async (req, principal) =>
-    outcomeResponse(await closeIncident(deps.triage, principal, referenceOf(req), { ...bodyOf(req), etag: etagOf(req) })),
-  );
+  // Closing (with second sign-off), referrals, reclassification, CPOMS, sanctions, pupil history: tab/server/case-routes.ts.
+  for (const register of deps.extraRoutes ?? []) register(api);
 
   if (deps.transfer) registerTransferRoutes(api, deps.transfer);
   if (deps.retention) registerRetentionRoutes(api, deps.retention);
