@@ -10,10 +10,12 @@ import { startAzurite, azuriteConnectionString, type AzuriteTables } from './azu
  * `npm start`: everything a person needs to try the app with no Microsoft 365 tenant.
  * Azurite (data kept in .azurite/), the server, and the Microsoft 365 Agents Playground pointed at it.
  */
+const root = join(__dirname, '..');
+// The server reads .env too; read it here first so that the port and "deployed" are decided from the same settings.
+if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
 const AZURITE_PORT = 10002;
 const PORT = Number(process.env.PORT ?? 3978);
 const PLAYGROUND_PORT = Number(process.env.PLAYGROUND_PORT ?? 56150);
-const root = join(__dirname, '..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
 function isListening(port: number): Promise<boolean> {
@@ -55,8 +57,6 @@ async function main(): Promise<void> {
     console.log(`Azurite Table service on 127.0.0.1:${AZURITE_PORT}, data in .azurite/`);
   }
 
-  // The server reads .env too; read it here first so that "deployed" is decided from the same settings.
-  if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
   const deployedBecause = deploymentSignals(process.env);
   if (deployedBecause.length > 0) {
     // For example APP_PUBLIC_URL set to a dev tunnel, to try the app in real Teams: then the server runs as deployed
