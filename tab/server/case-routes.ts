@@ -1,8 +1,10 @@
 import type { Request } from 'restify';
-import { confirmClose, closeIncident } from '../../usecases/triage-incidents';
+import { confirmClose, closeIncident, TRIAGE_ROLES } from '../../usecases/triage-incidents';
+import { INCIDENT_TYPES } from '../../school/incident-types';
+import { hasAnyRole } from '../../school/roles';
 import { reclassifyIncident, recordCpomsReference, recordReferral, recordReferralOutcome, suspendPupilAccess, type CaseActionDependencies } from '../../usecases/case-actions';
 import { getPupilHistory } from '../../usecases/pupil-history';
-import { bodyOf, etagOf, outcomeResponse, referenceOf, type ApiResult, type JsonRoute, type UseCaseOutcome } from './api-responses';
+import { bodyOf, etagOf, forbidden, outcomeResponse, referenceOf, type ApiResult, type JsonRoute, type UseCaseOutcome } from './api-responses';
 
 export type CaseRouteDependencies = CaseActionDependencies;
 
@@ -21,6 +23,10 @@ function closeResponse(outcome: UseCaseOutcome<{ closeStatus: string; etag: stri
  * (If-Match) and writes a chronology line and an audit entry.
  */
 export function registerCaseRoutes(api: JsonRoute, deps: CaseRouteDependencies): void {
+  // The proforma's types, for reclassifying: public knowledge, but only for people who triage.
+  api('get', '/api/incident-types', async (_req, principal) =>
+    hasAnyRole(principal, ...TRIAGE_ROLES) ? { status: 200, body: { types: INCIDENT_TYPES.map((t) => ({ id: t.id, label: t.label, fourC: t.fourC })) } } : forbidden(),
+  );
   api('post', '/api/incidents/:reference/close', async (req, principal) => closeResponse(await closeIncident(deps, principal, referenceOf(req), withEtag(req))));
   api('post', '/api/incidents/:reference/close/confirm', async (req, principal) =>
     closeResponse(await confirmClose(deps, principal, referenceOf(req), withEtag(req))),
