@@ -114,13 +114,24 @@ export function proposeUsername(pupil: RollPupil, options: UsernameOptions): Use
   return { ok: true, localPart, userPrincipalName: `${localPart}@${domain}`, cohort: cohort.cohort };
 }
 
-/** Returns `localPart` if it is free, else the first free of `localPart2`, `localPart3`, … cut to fit 64 characters. */
-export function resolveClash(localPart: string, taken: (candidate: string) => boolean): string {
-  if (!taken(localPart)) return localPart;
-  for (let n = 2; n < 100_000; n++) {
+/** Suffixes 2 to 99999: more pupils than that with one name is a pattern problem, not a clash. */
+const MAX_CLASH_SUFFIX = 99_999;
+
+/**
+ * Returns `localPart` if it is free, else the first free of `localPart2`, `localPart3`, … cut to fit 64 characters.
+ * `startAt` skips suffixes the caller already knows are taken (see `assignUsernames`), so a roll where
+ * thousands of pupils share a name is resolved in linear rather than quadratic time.
+ */
+export function resolveClash(localPart: string, taken: (candidate: string) => boolean, startAt = 2): string {
+  if (startAt <= 2 && !taken(localPart)) return localPart;
+  return findFreeSuffix(localPart, taken, Math.max(2, startAt)).candidate;
+}
+
+function findFreeSuffix(localPart: string, taken: (candidate: string) => boolean, from: number): { candidate: string; suffix: number } {
+  for (let n = from; n <= MAX_CLASH_SUFFIX; n++) {
     const suffix = String(n);
     const candidate = localPart.slice(0, MAX_LOCAL_PART_LENGTH - suffix.length) + suffix;
-    if (!taken(candidate)) return candidate;
+    if (!taken(candidate)) return { candidate, suffix: n };
   }
   throw new RangeError(`Every username from ${localPart} to ${localPart}99999 is taken; change the username pattern.`);
 }
@@ -160,6 +171,18 @@ export function assignUsernames(pupils: RollPupil[], options: AssignUsernamesOpt
     if (!keptBy.has(toKey(kept))) keptBy.set(toKey(kept), pupil);
   }
 
+  // `taken` only grows, so the first free suffix for a name is never below the last one handed out for it:
+  // each name's search resumes where it stopped, and every candidate is looked at about once per roll.
+  const isTaken = (candidate: string): boolean => taken.has(`${candidate}@${domain}`);
+  const nextSuffix = new Map<string, number>();
+  const allocate = (localPart: string): string => {
+    const resumeAt = nextSuffix.get(localPart);
+    if (resumeAt === undefined && !isTaken(localPart)) return localPart;
+    const { candidate, suffix } = findFreeSuffix(localPart, isTaken, resumeAt ?? 2);
+    nextSuffix.set(localPart, suffix + 1);
+    return candidate;
+  };
+
   const assigned: PlannedUsername[] = [];
   const rejected: RollRejection[] = [];
   const seenIds = new Map<string, number>();
@@ -192,7 +215,14 @@ export function assignUsernames(pupils: RollPupil[], options: AssignUsernamesOpt
       reject(proposal.reason);
       continue;
     }
-    const localPart = resolveClash(proposal.localPart, (candidate) => taken.has(`${candidate}@${domain}`));
+    let localPart: string;
+    try {
+      localPart = allocate(proposal.localPart);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      reject(`Row ${pupil.row}: ${error.message}`);
+      continue;
+    }
     const userPrincipalName = `${localPart}@${domain}`;
     taken.add(userPrincipalName);
     assigned.push({ externalId: pupil.externalId, userPrincipalName, cohort: proposal.cohort });

@@ -345,3 +345,49 @@ describe('assignUsernames', () => {
     expect(result.assigned.length + result.rejected.length).toBe(pupils.length);
   });
 });
+
+describe('assignUsernames on a roll where many pupils share a name', () => {
+  const twins = (count: number): RollPupil[] =>
+    Array.from({ length: count }, (_, i) => pupil({ row: i + 2, externalId: `M${String(i).padStart(9, '0')}`, forename: 'Ada', surname: 'Lovelock' }));
+
+  it('looks at each candidate username about once, so the work grows linearly with the roll', () => {
+    const lookups = (count: number): number => {
+      const has = jest.spyOn(Set.prototype, 'has');
+      try {
+        assignUsernames(twins(count), { ...options, existing: [] });
+        return has.mock.calls.length;
+      } finally {
+        has.mockRestore();
+      }
+    };
+    const small = lookups(500);
+    const large = lookups(5_000);
+    // Ten times the pupils costs about ten times the lookups; the old search from 2 for every pupil cost ~100 times.
+    expect(large).toBeLessThan(small * 15);
+    expect(large).toBeLessThan(5_000 * 10);
+  });
+
+  it('gives 20,000 pupils with one name a username each, in row order, skipping one already taken', () => {
+    const result = assignUsernames(twins(20_000), { ...options, existing: ['23adal5'] });
+    expect(result.rejected).toEqual([]);
+    const localParts = result.assigned.map((a) => a.userPrincipalName.split('@')[0]);
+    expect(localParts.slice(0, 5)).toEqual(['23adal', '23adal2', '23adal3', '23adal4', '23adal6']);
+    expect(localParts.at(-1)).toBe('23adal20001');
+    expect(new Set(localParts).size).toBe(20_000);
+  });
+
+  it('when a name runs out of suffixes, rejects that row and carries on with the rest', () => {
+    const existing = ['23adal', ...Array.from({ length: 99_998 }, (_, i) => `23adal${i + 2}`)];
+    const result = assignUsernames([...twins(1), pupil({ row: 3, externalId: 'B1', forename: 'Bo', surname: 'Lee' })], { ...options, existing });
+    expect(result.rejected).toEqual([expect.objectContaining({ row: 2, reason: expect.stringMatching(/is taken; change the username pattern/) })]);
+    expect(result.assigned.map((a) => a.userPrincipalName)).toEqual(['23bol@school.example.org']);
+  });
+});
+
+describe('resolveClash with a known starting suffix', () => {
+  it('starts the search at that suffix without asking about the ones below it', () => {
+    const asked: string[] = [];
+    expect(resolveClash('23adal', (c) => (asked.push(c), c === '23adal40'), 40)).toBe('23adal41');
+    expect(asked).toEqual(['23adal40', '23adal41']);
+  });
+});
