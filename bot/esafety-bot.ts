@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { htmlToText } from './message-text';
 import {
   TeamsActivityHandler,
   TurnContext,
@@ -233,21 +234,6 @@ function dialog(card: AdaptiveCardJson): MessagingExtensionActionResponse {
   return { task: { type: 'continue', value: { title: 'Report an e-safety concern', width: 'large', height: 'large', card: toAttachment({ ...card, actions }) } } };
 }
 
-/** Plain text from a Teams message body (HTML): tags dropped, common entities decoded. */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<\/(p|div|li)>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}
 
 
 export { SAFE_ERROR };
