@@ -2,15 +2,18 @@ import type { FeatureContext, FeatureFactory } from './feature';
 import { loadResponseMatrix } from './compose';
 import { RoleTitleNames } from '../identity/people-names';
 import type { AggregateWriter } from '../usecases/summarise-incidents';
-import { restoreDueSanctions, type CaseActionDependencies } from '../usecases/case-actions';
+import { restoreDueSanctions } from '../usecases/case-actions';
 import type { PupilRegisterStore } from '../records/pupil-register-store';
-import { registerCaseRoutes } from '../tab/server/case-routes';
+import { registerCaseRoutes, type CaseRouteDependencies } from '../tab/server/case-routes';
+import { attachmentStoreFor } from './attachments';
 import type { JsonRoute } from '../tab/server/api-responses';
 import { DEFAULT_REPEAT_THRESHOLD } from '../school/repeat-incidents';
 
 /** What the triage view and the DSL's case actions are built from, for one school. */
-export function caseDependencies(context: FeatureContext, aggregates: AggregateWriter, register: PupilRegisterStore): CaseActionDependencies {
+export function caseDependencies(context: FeatureContext, aggregates: AggregateWriter, register: PupilRegisterStore): CaseRouteDependencies {
+  const attachmentStore = attachmentStoreFor(context);
   return {
+    ...(attachmentStore ? { attachmentStore, attachments: attachmentStore } : {}),
     schoolId: context.config.school.id,
     incidents: context.incidents,
     aggregates,
@@ -27,12 +30,12 @@ export function caseDependencies(context: FeatureContext, aggregates: AggregateW
 }
 
 /** Registers the case routes (tab/server/case-routes.ts) behind the tab's sign-in. */
-export function caseRoutes(deps: CaseActionDependencies): (api: JsonRoute) => void {
+export function caseRoutes(deps: CaseRouteDependencies): (api: JsonRoute) => void {
   return (api) => registerCaseRoutes(api, deps);
 }
 
 /** The tab routes' `triage` and `extraRoutes` for the case view and its actions (one spread in tab-feature.ts). */
-export function caseTabRoutes(deps: CaseActionDependencies): { triage: CaseActionDependencies; extraRoutes: ((api: JsonRoute) => void)[] } {
+export function caseTabRoutes(deps: CaseRouteDependencies): { triage: CaseRouteDependencies; extraRoutes: ((api: JsonRoute) => void)[] } {
   return { triage: deps, extraRoutes: [caseRoutes(deps)] };
 }
 

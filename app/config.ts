@@ -7,6 +7,17 @@ export const AZURITE_TABLES_CONNECTION_STRING =
   'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
   'TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
 
+/**
+ * Where evidence attachments go when BLOB_CONNECTION_STRING is not set: the same account as the tables. Azurite
+ * runs its Blob service on 10000 beside Tables on 10002, so a local string without a BlobEndpoint gets one.
+ */
+export function blobConnectionFor(tablesConnectionString: string | undefined): string | undefined {
+  if (!tablesConnectionString || /BlobEndpoint=/i.test(tablesConnectionString)) return tablesConnectionString;
+  const local = /TableEndpoint=(http:\/\/(?:127\.0\.0\.1|localhost)):10002(\/[^;]*)?/i.exec(tablesConnectionString);
+  if (local) return `${tablesConnectionString.replace(/;?$/, ';')}BlobEndpoint=${local[1]}:10000${local[2] ?? ''};`;
+  return /TableEndpoint=/i.test(tablesConnectionString) ? undefined : tablesConnectionString;
+}
+
 export type GraphMode = 'plan' | 'live';
 export type GraphAuth = 'client-credentials' | 'device-code' | 'token';
 export type RolesSource = 'file' | 'graph';
@@ -32,6 +43,11 @@ export interface AppConfig {
     repeatIncidentThreshold?: number;
   };
   tables: {
+    connectionString: string | undefined;
+    endpoint: string | undefined;
+  };
+  /** Evidence attachments (Azure Blob Storage): a connection string, or an endpoint reached with managed identity. */
+  blob?: {
     connectionString: string | undefined;
     endpoint: string | undefined;
   };
@@ -268,6 +284,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'REPEAT_INCIDENT_THRESHOLD', purpose: 'Incidents involving one pupil in a term at which the case view suggests escalation (2 to 20)', default: '3' },
   { name: 'TABLES_CONNECTION_STRING', purpose: 'Azure Tables connection string; defaults to Azurite on 127.0.0.1:10002', default: 'Azurite development storage' },
   { name: 'TABLES_ENDPOINT', purpose: 'Table endpoint used with managed identity instead of a connection string' },
+  { name: 'BLOB_CONNECTION_STRING', purpose: 'Azure Blob Storage for evidence attachments; defaults to the tables\' account (Azurite\'s Blob service locally)' },
+  { name: 'BLOB_ENDPOINT', purpose: 'Blob endpoint used with managed identity instead of a connection string' },
   { name: 'MicrosoftAppId', purpose: 'Bot app id; empty means no Bot Framework auth (local Playground only)', default: '' },
   { name: 'MicrosoftAppPassword', purpose: 'Bot client secret (keep it in a gitignored env file or Key Vault)', default: '', secret: true },
   { name: 'MicrosoftAppType', purpose: 'SingleTenant, MultiTenant or UserAssignedMSI', default: 'SingleTenant' },
@@ -413,6 +431,10 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
     tables: {
       connectionString: explicitConnection ?? (tablesEndpoint ? undefined : AZURITE_TABLES_CONNECTION_STRING),
       endpoint: tablesEndpoint,
+    },
+    blob: {
+      connectionString: optional('BLOB_CONNECTION_STRING') ?? (optional('BLOB_ENDPOINT') ? undefined : blobConnectionFor(explicitConnection ?? (tablesEndpoint ? undefined : AZURITE_TABLES_CONNECTION_STRING))),
+      endpoint: optional('BLOB_ENDPOINT'),
     },
     bot: {
       appId: text('MicrosoftAppId'),

@@ -1,3 +1,5 @@
+import { attachmentStoreFor } from './attachments';
+import type { AttachmentStore } from '../records/attachment-store';
 import { randomUUID } from 'node:crypto';
 import type { FeatureContext, FeatureFactory, ScheduledJob } from './feature';
 import type { Logger } from './logger';
@@ -59,8 +61,11 @@ export function retentionDependencies(context: FeatureContext): RetentionDepende
     audit: context.audit,
     rule: context.config.retention,
     clock: context.clock,
+    ...withAttachments(attachmentStoreFor(context)),
   };
 }
+
+const withAttachments = (store: AttachmentStore | undefined) => (store ? { attachments: store } : {});
 
 /** Incident retention: the daily review job (the review list and approvals are in the tab). */
 export const retentionFeature: FeatureFactory = (context) => {

@@ -3,9 +3,12 @@ import { createServer, connect } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** A running Azurite Table service started from the npm devDependency. */
+/** A running Azurite (Table service, and the Blob service beside it) started from the npm devDependency. */
 export interface AzuriteTables {
   port: number;
+  /** The Blob service's port (evidence attachments). */
+  blobPort: number;
+  /** Reaches both services: TableEndpoint and BlobEndpoint. */
   connectionString: string;
   stop(): Promise<void>;
 }
@@ -13,17 +16,21 @@ export interface AzuriteTables {
 export interface StartAzuriteOptions {
   /** 0 picks a free port. */
   port?: number;
+  /** The Blob service's port; 0 picks a free one. */
+  blobPort?: number;
   /** Folder for Azurite's data; omit to keep everything in memory. */
   location?: string;
   /** Print Azurite's own access log. */
   verbose?: boolean;
 }
 
-export function azuriteConnectionString(port: number): string {
+/** Azurite's well-known development account, with the Table endpoint and (when given) the Blob endpoint. */
+export function azuriteConnectionString(port: number, blobPort?: number): string {
   return (
     'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
     'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
-    `TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`
+    `TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;` +
+    (blobPort ? `BlobEndpoint=http://127.0.0.1:${blobPort}/devstoreaccount1;` : '')
   );
 }
 
@@ -54,29 +61,47 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   throw new Error(`Azurite did not listen on port ${port} within ${timeoutMs} ms.`);
 }
 
-/** Starts `azurite-table` as a child process and waits until it accepts connections. */
-export async function startAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteTables> {
-  const port = options.port || (await freePort());
-  const bin = join(__dirname, '..', 'node_modules', 'azurite', 'dist', 'src', 'table', 'main.js');
-  const args = [bin, '--tableHost', '127.0.0.1', '--tablePort', String(port), '--skipApiVersionCheck', '--loose', '--disableTelemetry'];
+function spawnService(service: 'table' | 'blob', port: number, options: StartAzuriteOptions): ChildProcess {
+  const bin = join(__dirname, '..', 'node_modules', 'azurite', 'dist', 'src', service, 'main.js');
+  const args = [bin, `--${service}Host`, '127.0.0.1', `--${service}Port`, String(port), '--skipApiVersionCheck', '--loose', '--disableTelemetry'];
   if (options.location) {
+    // Each service keeps its own metadata file in the folder.
     mkdirSync(options.location, { recursive: true });
     args.push('--location', options.location);
   } else {
     args.push('--inMemoryPersistence');
   }
   if (!options.verbose) args.push('--silent');
-  const child = spawn(process.execPath, args, { stdio: options.verbose ? 'inherit' : 'ignore' });
-  await waitForPort(port, child, 20_000);
+  return spawn(process.execPath, args, { stdio: options.verbose ? 'inherit' : 'ignore' });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    // Azurite flushes its on-disk store only on SIGINT; SIGTERM would lose the last few seconds of writes.
+    child.kill('SIGINT');
+  });
+}
+
+/** Starts `azurite-table` and `azurite-blob` as child processes and waits until both accept connections. */
+export async function startAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteTables> {
+  const port = options.port || (await freePort());
+  const blobPort = options.blobPort || (await freePort());
+  const table = spawnService('table', port, options);
+  const blob = spawnService('blob', blobPort, options);
+  try {
+    await Promise.all([waitForPort(port, table, 20_000), waitForPort(blobPort, blob, 20_000)]);
+  } catch (error) {
+    await Promise.all([stopChild(table), stopChild(blob)]);
+    throw error;
+  }
   return {
     port,
-    connectionString: azuriteConnectionString(port),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        // Azurite flushes its on-disk store only on SIGINT; SIGTERM would lose the last few seconds of writes.
-        child.kill('SIGINT');
-      }),
+    blobPort,
+    connectionString: azuriteConnectionString(port, blobPort),
+    stop: async () => {
+      await Promise.all([stopChild(table), stopChild(blob)]);
+    },
   };
 }

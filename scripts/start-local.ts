@@ -14,6 +14,8 @@ const root = join(__dirname, '..');
 // The server reads .env too; read it here first so that the port and "deployed" are decided from the same settings.
 if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
 const AZURITE_PORT = 10002;
+/** Azurite's usual Blob port, for evidence attachments. */
+const AZURITE_BLOB_PORT = 10000;
 const PORT = Number(process.env.PORT ?? 3978);
 const PLAYGROUND_PORT = Number(process.env.PLAYGROUND_PORT ?? 56150);
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
@@ -53,8 +55,8 @@ async function main(): Promise<void> {
   if (await isListening(AZURITE_PORT)) {
     console.log(`Using the Azurite already listening on ${AZURITE_PORT}.`);
   } else {
-    azurite = await startAzurite({ port: AZURITE_PORT, location: join(root, '.azurite') });
-    console.log(`Azurite Table service on 127.0.0.1:${AZURITE_PORT}, data in .azurite/`);
+    azurite = await startAzurite({ port: AZURITE_PORT, blobPort: AZURITE_BLOB_PORT, location: join(root, '.azurite') });
+    console.log(`Azurite Table service on 127.0.0.1:${AZURITE_PORT} and Blob service on ${AZURITE_BLOB_PORT}, data in .azurite/`);
   }
 
   const deployedBecause = deploymentSignals(process.env);
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
     // A fresh key each run lets the tab pages sign in as any local role outside Teams; never set when deployed.
     ...(deployedBecause.length === 0 ? { SECRET_LOCAL_IDENTITY_KEY: process.env.SECRET_LOCAL_IDENTITY_KEY ?? randomBytes(32).toString('hex') } : {}),
     PORT: String(PORT),
-    TABLES_CONNECTION_STRING: process.env.TABLES_CONNECTION_STRING ?? azuriteConnectionString(AZURITE_PORT),
+    TABLES_CONNECTION_STRING: process.env.TABLES_CONNECTION_STRING ?? azuriteConnectionString(AZURITE_PORT, AZURITE_BLOB_PORT),
     ROLES_FILE: process.env.ROLES_FILE ?? join(root, 'config', 'roles.local.json'),
   };
   const server = spawn(bin('tsx'), [join(root, 'app', 'main.ts')], { env, stdio: 'inherit' });

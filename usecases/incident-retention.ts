@@ -25,6 +25,8 @@ export interface RetentionDependencies {
   /** The school's rule for incidents without every pupil's date of birth. */
   rule: RetentionRule;
   clock: () => Date;
+  /** Evidence attachments (Azure Blob), deleted with the incident. */
+  attachments?: { deleteAll(schoolId: string, reference: string): Promise<number> };
 }
 
 export type RetentionOutcome<T> =
@@ -185,6 +187,8 @@ export async function approveRetentionDeletion(
   await audit(deps, principal, action, reference, 'attempted', details);
   let rowsDeleted: number;
   try {
+    // Attachments first: if that fails, the incident is still there to be approved again.
+    if (deps.attachments) await deps.attachments.deleteAll(deps.schoolId, reference);
     rowsDeleted = await deps.incidents.deleteIncident(incident, at);
   } catch (error) {
     if (!isConflict(error)) {

@@ -186,6 +186,10 @@
       return el('li', {}, [link]);
     })) : el('p', { class: 'muted', text: 'No attachments.' }));
 
+    if (i.status !== 'closed') box.appendChild(detail.guidance && detail.guidance.length
+      ? el('p', { class: 'muted', id: 'no-attachments', text: 'Evidence cannot be attached to this kind of incident: do not copy, forward or screenshot the material.' })
+      : attachmentForm());
+
     box.appendChild(el('h3', { text: 'Suggested by the response matrix' }));
     box.appendChild(el('ul', { id: 'suggested' }, detail.suggestedActions.map(function (a) { return el('li', { text: a.label }); })));
 
@@ -237,6 +241,49 @@
       box.appendChild(formFor('close-form', 'Close the incident', [field('Decision', 'decision'), field('Rationale', 'rationale'), field('Outcome', 'outcome'), el('label', {}, ['Lessons learnt (optional)', el('textarea', { name: 'lessonsLearnt' })])], 'Close incident', '/close',
         detail.secondSignOff && detail.secondSignOff.required ? 'This incident needs a second senior person: your close is proposed, and a colleague confirms it.' : ''));
     }
+  }
+
+  var PART = 512 * 1024;
+  var ACCEPT = 'image/png,image/jpeg,image/gif,image/webp,application/pdf';
+
+  function base64(bytes) {
+    var binary = '';
+    for (var k = 0; k < bytes.length; k += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(k, k + 0x8000));
+    return btoa(binary);
+  }
+
+  /** Images and PDFs up to 10 MB, sent in parts; the server checks the type by content. */
+  function attachmentForm() {
+    var input = el('input', { type: 'file', name: 'file', accept: ACCEPT, required: 'required' });
+    var form = el('form', { id: 'attachment-form', class: 'no-print' }, [
+      el('h3', { text: 'Attach evidence' }),
+      el('p', { class: 'muted', text: 'An image or a PDF, up to 10 MB. Only people who may see this incident can download it, and every download is recorded.' }),
+      input,
+      el('p', { class: 'problems', role: 'alert' }),
+      el('button', { type: 'submit', text: 'Attach' }),
+    ]);
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var file = input.files && input.files[0];
+      var problems = form.querySelector('.problems');
+      if (!file) return;
+      if (file.size > 10 * 1024 * 1024) { problems.textContent = 'The file is larger than 10 MB.'; return; }
+      var id = Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(10)), function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+      var base = '/api/incidents/' + encodeURIComponent(current.incident.reference) + '/attachments/' + id;
+      file.arrayBuffer().then(function (buffer) {
+        var bytes = new Uint8Array(buffer);
+        var parts = Math.max(1, Math.ceil(bytes.length / PART));
+        var sendPart = function (n) {
+          if (n >= parts) return Promise.resolve({ ok: true });
+          return T.api(base + '/parts/' + n, { method: 'PUT', body: { data: base64(bytes.subarray(n * PART, (n + 1) * PART)) } }).then(function (r) { return r.ok ? sendPart(n + 1) : r; });
+        };
+        return sendPart(0).then(function (r) {
+          if (!r.ok) { problems.textContent = problemsText(r); return; }
+          return post('/attachments/' + id, { fileName: file.name, contentType: file.type, parts: parts }, form);
+        });
+      });
+    });
+    return form;
   }
 
   function download(a) {

@@ -6,6 +6,8 @@ export interface ApiResult {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** A file to send as a download instead of JSON (evidence attachments). */
+  file?: { data: Buffer; contentType: string; fileName: string };
 }
 
 /** Registers a JSON API route behind the tab's sign-in (see `registerTabRoutes`). */
@@ -74,4 +76,35 @@ export function etagOf(req: Request): string | undefined {
 
 export function queryOf(req: Request): URLSearchParams {
   return new URL(req.url ?? '/', 'http://localhost').searchParams;
+}
+
+/** What the server's body reader (app/http-body.ts) accepts on a route, read before any handler runs. */
+export interface RouteBodyPolicy {
+  /** The most the body may be once decompressed, in bytes; the reader stops as soon as it is passed. */
+  maxBytes: number;
+  /** `json` → `req.body` is the parsed value; `multipart` → an object of the named text fields; `binary` → a Buffer. */
+  accept: readonly ('json' | 'multipart' | 'binary')[];
+  /** The only form fields a multipart body may have (each at most once). */
+  multipartFields?: readonly string[];
+  /** With `binary`: the content types taken (for example `image/png`, `application/pdf`). */
+  binaryTypes?: readonly string[];
+}
+
+/** Every JSON route: 1 MB once decompressed (issue 11; the Bot Framework's activities are far smaller). */
+export const DEFAULT_BODY_POLICY: RouteBodyPolicy = { maxBytes: 1024 * 1024, accept: ['json'] };
+
+const routeBodyPolicies = new Map<string, RouteBodyPolicy>();
+
+/**
+ * Gives one route path (as registered, e.g. `/api/admin/provisioning/plan`) a body policy other than the
+ * 1 MB JSON default. Called where the route is registered; the policy is fixed configuration, the same in
+ * every instance. A route not declared here takes JSON only.
+ */
+export function declareRouteBody(path: string, policy: RouteBodyPolicy): void {
+  routeBodyPolicies.set(path, policy);
+}
+
+/** The body policy of a registered route path. */
+export function routeBodyPolicy(path: string | undefined): RouteBodyPolicy {
+  return (path !== undefined ? routeBodyPolicies.get(path) : undefined) ?? DEFAULT_BODY_POLICY;
 }

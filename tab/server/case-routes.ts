@@ -4,9 +4,10 @@ import { INCIDENT_TYPES } from '../../school/incident-types';
 import { hasAnyRole } from '../../school/roles';
 import { reclassifyIncident, recordCpomsReference, recordReferral, recordReferralOutcome, suspendPupilAccess, type CaseActionDependencies } from '../../usecases/case-actions';
 import { getPupilHistory } from '../../usecases/pupil-history';
+import { commitAttachment, downloadAttachment, stageAttachmentBlock, type AttachmentDependencies } from '../../usecases/case-attachments';
 import { bodyOf, etagOf, forbidden, outcomeResponse, referenceOf, type ApiResult, type JsonRoute, type UseCaseOutcome } from './api-responses';
 
-export type CaseRouteDependencies = CaseActionDependencies;
+export type CaseRouteDependencies = CaseActionDependencies & { attachmentStore?: AttachmentDependencies['attachmentStore'] };
 
 const withEtag = (req: Request) => ({ ...bodyOf(req), etag: etagOf(req) });
 
@@ -38,6 +39,21 @@ export function registerCaseRoutes(api: JsonRoute, deps: CaseRouteDependencies):
   api('post', '/api/incidents/:reference/classification', async (req, principal) => outcomeResponse(await reclassifyIncident(deps, principal, referenceOf(req), withEtag(req))));
   api('post', '/api/incidents/:reference/cpoms', async (req, principal) => outcomeResponse(await recordCpomsReference(deps, principal, referenceOf(req), withEtag(req))));
   api('post', '/api/incidents/:reference/sanctions', async (req, principal) => outcomeResponse(await suspendPupilAccess(deps, principal, referenceOf(req), withEtag(req))));
+  if (deps.attachmentStore) {
+    const attachments: AttachmentDependencies = { ...deps, attachmentStore: deps.attachmentStore };
+    api('put', '/api/incidents/:reference/attachments/:upload/parts/:index', async (req, principal) =>
+      outcomeResponse(await stageAttachmentBlock(attachments, principal, referenceOf(req), String(req.params.upload ?? ''), Number(req.params.index), bodyOf(req))),
+    );
+    api('post', '/api/incidents/:reference/attachments/:upload', async (req, principal) =>
+      outcomeResponse(await commitAttachment(attachments, principal, referenceOf(req), String(req.params.upload ?? ''), withEtag(req))),
+    );
+    api('get', '/api/incidents/:reference/attachments/:id', async (req, principal) => {
+      const outcome = await downloadAttachment(attachments, principal, referenceOf(req), String(req.params.id ?? ''));
+      if (outcome.kind !== 'ok') return outcomeResponse(outcome, (v) => v, { notFound: 'There is no such attachment on this incident.' });
+      const { data, attachment } = outcome.value;
+      return { status: 200, body: undefined, file: { data, contentType: attachment.contentType, fileName: attachment.fileName } };
+    });
+  }
   api('get', '/api/pupils/:upn/incidents', async (req, principal) =>
     outcomeResponse(await getPupilHistory(deps, principal, String(req.params.upn ?? '')), (value) => value, { notFound: 'There is no pupil with that username on the register.' }),
   );

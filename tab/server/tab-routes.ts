@@ -17,7 +17,7 @@ import {
   recordTriageAction,
   type TriageDependencies,
 } from '../../usecases/triage-incidents';
-import { bodyOf, etagOf, forbidden, outcomeResponse, queryOf, referenceOf, type JsonRoute } from './api-responses';
+import { bodyOf, etagOf, forbidden, outcomeResponse, queryOf, referenceOf, type ApiResult, type JsonRoute } from './api-responses';
 import { registerAdminRoutes, type AdminRouteDependencies } from './admin-routes';
 import { issueLocalIdentity, type TabTokenValidator } from './tab-tokens';
 import { registerRetentionRoutes } from './retention-routes';
@@ -120,6 +120,7 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
       try {
         const result = await handler(req, principal);
         for (const [k, v] of Object.entries(result.headers ?? {})) res.header(k, v);
+        if (result.file) return void sendFile(res, result.status, result.file);
         res.json(result.status, result.body);
       } catch (error) {
         if (error instanceof StorageUnavailableError) return void res.json(503, { error: 'Storage is unavailable; nothing was saved. Try again shortly.' });
@@ -179,6 +180,19 @@ function registerLocalIdentityRoutes(server: Server, secret: string, deps: TabRo
     res.header('cache-control', 'no-store');
     res.json(200, { people });
   });
+}
+
+/** A file answer: always a download (Content-Disposition: attachment), never rendered or sniffed by the browser. */
+function sendFile(res: Response, status: number, file: NonNullable<ApiResult['file']>): void {
+  res.writeHead(status, {
+    'content-type': file.contentType,
+    'content-length': String(file.data.length),
+    'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; sandbox",
+    'cache-control': 'no-store',
+  });
+  res.end(file.data);
 }
 
 function auditResponse(outcome: SchoolAuditOutcome): { status: number; body: unknown } {

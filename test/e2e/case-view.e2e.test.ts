@@ -54,6 +54,13 @@ describe('the case view in headless Chromium', () => {
       createdAt: '2026-06-30T13:30:00.000Z',
       actionTaken: 'Covered the screen and fetched the DSL.',
     });
+    await seedIncident({ incidents: new IncidentStore(app.services.tables), tables: app.services.tables }, app.schoolId, {
+      reference: 'ES-2026-0701',
+      type: 'cyberbullying',
+      involved: [{ kind: 'pupil', pupilId: 'p-ivy' }],
+      reporterId: reporter.aadObjectId,
+      createdAt: '2026-06-30T10:00:00.000Z',
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   }, 60_000);
 
@@ -62,10 +69,10 @@ describe('the case view in headless Chromium', () => {
     await app?.close();
   });
 
-  async function openCase(as: string): Promise<Page> {
+  async function openCase(as: string, reference = 'ES-2026-0700'): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
-    await page.goto(`${app.url}/tab/incidents.html?as=${as}#ES-2026-0700`);
-    await page.waitForSelector('body[data-case="ES-2026-0700"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => {
+    await page.goto(`${app.url}/tab/incidents.html?as=${as}#${reference}`);
+    await page.waitForSelector(`body[data-case="${reference}"]`, { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => {
       throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`);
     });
     return page;
@@ -83,6 +90,8 @@ describe('the case view in headless Chromium', () => {
     expect(await page.locator('#detail-cp').count()).toBe(1);
     expect(await page.locator('#guidance').innerText()).toContain('switch off or cover the monitor; do not copy, forward or screenshot the image');
     expect(await page.locator('#suggested').innerText()).not.toMatch(/warning|sanction/i);
+    expect(await page.locator('#no-attachments').count()).toBe(1);
+    expect(await page.locator('#attachment-form').count()).toBe(0);
 
     await page.selectOption('#referral-form select[name="to"]', 'ceop');
     await page.fill('#referral-form textarea[name="why"]', 'Image shared by an adult');
@@ -106,4 +115,15 @@ describe('the case view in headless Chromium', () => {
     await second.locator('#detail-status', { hasText: 'closed' }).waitFor({ timeout: 10_000 });
     await second.close();
   }, 60_000);
+
+  it('attaches an image as evidence from the case view', async () => {
+    const page = await openCase(dsl.aadObjectId, 'ES-2026-0701');
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(700 * 1024, 7)]);
+    await page.setInputFiles('#attachment-form input[type="file"]', { name: 'chat.png', mimeType: 'image/png', buffer: png });
+    await page.click('#attachment-form button[type="submit"]');
+    await page.locator('#attachments', { hasText: 'chat.png' }).waitFor({ timeout: 10_000 }).catch(async (e: Error) => {
+      throw new Error(`${e.message}; problems: ${await page.locator('#attachment-form .problems').textContent()}`);
+    });
+    await page.close();
+  }, 30_000);
 });
