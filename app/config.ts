@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { PupilProvisioningSettings } from '../usecases/provision-pupils';
+import type { PrivacySettings } from '../school/privacy-notice';
 
 /** Azurite's well-known development account; safe to name, it is published in Azurite's README. */
 export const AZURITE_TABLES_CONNECTION_STRING =
@@ -107,6 +108,8 @@ export interface AppConfig {
   };
   /** How long incidents are kept when not every involved pupil's date of birth is known (DOB + 25 years otherwise). */
   retention: { fallbackYears: number; from: 'created' | 'closed' };
+  /** Who the privacy notice names as controller and DPO (UK GDPR Art. 13(1)(a)-(b)); no DPO when deployed without DPO_EMAIL. */
+  dataProtection?: PrivacySettings;
   /** Set when SCHOOLS_FILE lists the schools of a trust that this deployment serves; `school` and `roles` are then the first school's. */
   trust: { schools: SchoolEntry[] } | undefined;
   pupils: {
@@ -326,6 +329,14 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'AUP_ACCESS_GATE', purpose: 'true to list (and optionally keep disabled) pupils without a current AUP', default: 'false' },
   { name: 'RETENTION_FALLBACK_YEARS', purpose: 'Years an incident is kept when a pupil\'s date of birth is unknown (otherwise DOB + 25 years)', default: '25' },
   { name: 'RETENTION_FALLBACK_FROM', purpose: 'created or closed: when the fallback years start counting', default: 'created' },
+  { name: 'DATA_CONTROLLER_NAME', purpose: 'The data controller named in the privacy notice (a trust, for its schools); defaults to the school\'s name' },
+  { name: 'SCHOOL_ADDRESS', purpose: 'The controller\'s postal address, for the privacy notice' },
+  { name: 'SCHOOL_CONTACT_EMAIL', purpose: 'The school office\'s email address, for the privacy notice and terms' },
+  { name: 'ICO_REGISTRATION_NUMBER', purpose: 'The controller\'s ICO registration number (e.g. Z1234567), shown in the privacy notice' },
+  { name: 'DPO_NAME', purpose: 'The Data Protection Officer (a person or a service) named in the privacy notice', default: 'The school\'s Data Protection Officer' },
+  { name: 'DPO_EMAIL', purpose: 'The DPO\'s email address; locally dpo@SCHOOL_DOMAIN; deployed without it, /privacy answers 503' },
+  { name: 'DPO_PHONE', purpose: 'The DPO\'s telephone number, shown in the privacy notice' },
+  { name: 'LOCAL_AUTHORITY_NAME', purpose: 'The local authority whose LADO and children\'s social care the school refers to, named in the privacy notice' },
   { name: 'APP_PUBLIC_URL', purpose: 'Public https origin of the app (tab pages, manifest); local default is http://localhost:PORT', default: '' },
   { name: 'AUTH_ISSUER', purpose: 'Expected issuer of tab SSO tokens; defaults to Entra v2 for MicrosoftAppTenantId', default: '' },
   { name: 'AUTH_JWKS_URI', purpose: 'Signing keys for tab SSO tokens; defaults to Entra\'s for the tenant', default: '' },
@@ -480,6 +491,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
       localIdentitySecret: optional('SECRET_LOCAL_IDENTITY_KEY'),
     },
     retention: { fallbackYears: integer('RETENTION_FALLBACK_YEARS', 1, 100), from: oneOf('RETENTION_FALLBACK_FROM', ['created', 'closed']) },
+    dataProtection: privacySettingsOf(optional, deployed, firstSchool?.domain ?? text('SCHOOL_DOMAIN').toLowerCase(), problems),
     trust: trustSchools ? { schools: trustSchools } : undefined,
     pupils: {
       usernamePattern: text('PUPIL_USERNAME_PATTERN'),
@@ -562,6 +574,35 @@ function deployedProblems(config: AppConfig, publicUrlSet: boolean): string[] {
     problems.push(`Tab SSO is not configured ${why}: set MicrosoftAppId and MicrosoftAppTenantId (or AUTH_ISSUER, AUTH_JWKS_URI and AUTH_AUDIENCE).`);
   }
   return problems;
+}
+
+/**
+ * The privacy notice's controller and DPO. A school must publish its DPO's contact details (UK GDPR Art. 37(7))
+ * and name them in its notice (Art. 13(1)(b)). Locally the DPO defaults to dpo@SCHOOL_DOMAIN; deployed there is no
+ * default, and /privacy then answers 503 instead of publishing an incomplete notice. Start-up is not refused: a
+ * missing email address must not stop staff reporting safeguarding concerns.
+ */
+function privacySettingsOf(optional: (name: string) => string | undefined, deployed: boolean, domain: string, problems: string[]): PrivacySettings {
+  const email = (name: string): string | undefined => {
+    const value = optional(name);
+    if (value !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) problems.push(`${name} must be an email address (got "${value}").`);
+    return value;
+  };
+  const icoRegistrationNumber = optional('ICO_REGISTRATION_NUMBER')?.toUpperCase();
+  if (icoRegistrationNumber !== undefined && !/^Z[A-Z0-9]\d{6}$/.test(icoRegistrationNumber)) {
+    problems.push(`ICO_REGISTRATION_NUMBER must be the ICO's registration number, such as Z1234567 or ZA123456 (got "${icoRegistrationNumber}").`);
+  }
+  const phone = optional('DPO_PHONE');
+  if (phone !== undefined && !/^\+?[0-9 ()-]{6,24}$/.test(phone)) problems.push(`DPO_PHONE must be a telephone number (got "${phone}").`);
+  const dpoEmail = email('DPO_EMAIL') ?? (deployed ? undefined : `dpo@${domain}`);
+  return {
+    controllerName: optional('DATA_CONTROLLER_NAME'),
+    address: optional('SCHOOL_ADDRESS'),
+    contactEmail: email('SCHOOL_CONTACT_EMAIL'),
+    icoRegistrationNumber,
+    dpo: dpoEmail ? { name: optional('DPO_NAME') ?? 'The school\'s Data Protection Officer', email: dpoEmail, phone } : undefined,
+    localAuthority: optional('LOCAL_AUTHORITY_NAME'),
+  };
 }
 
 function schoolConfigsOf(config: AppConfig): AppConfig['school'][] {
