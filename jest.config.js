@@ -12,13 +12,14 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/graph-contract-setup.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/support/block-network.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/block-network.ts', '<rootDir>/test/support/graph-contract-setup.ts'],
     },
   ],
 };

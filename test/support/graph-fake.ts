@@ -146,7 +146,8 @@ const USER_DEFAULT_PROPERTIES = ['businessPhones', 'displayName', 'givenName', '
 const GROUP_DEFAULT_PROPERTIES = ['id', 'displayName', 'description', 'mailNickname', 'mailEnabled', 'securityEnabled', 'groupTypes'];
 const MAX_IN_VALUES = 15;
 
-const createdFakes: GraphFake[] = [];
+// Kept on the test file's global, so test/support/graph-contract.ts can check every fake without loading this module (and nock).
+const createdFakes: GraphFake[] = ((globalThis as Record<symbol, GraphFake[] | undefined>)[Symbol.for('esafety.test.createdGraphFakes')] ??= []);
 
 /** Returns the fakes created since the last call whose requests should be contract-checked, and forgets them all. */
 export function takeCreatedGraphFakes(): GraphFake[] {
