@@ -4,7 +4,9 @@ import { isHistoricDate, parseUkDate } from './uk-dates';
 
 /** The report card's input ids. Stable: other features and integrations rely on them. */
 export const INCIDENT_FIELDS = ['occurredOn', 'occurredAt', 'involved', 'location', 'incidentType', 'description', 'actionTaken', 'childProtection'] as const;
-export type IncidentField = (typeof INCIDENT_FIELDS)[number];
+/** The staff picker's input id: who a concern about a member of staff (or the head) is about. Shown only for those. */
+export const SUBJECT_FIELD = 'subjectStaff';
+export type IncidentField = (typeof INCIDENT_FIELDS)[number] | typeof SUBJECT_FIELD;
 
 /** What the card sends back, exactly as typed; kept so a rejected card can be shown again unchanged. */
 export type IncidentFormValues = Partial<Record<IncidentField, string>>;
@@ -23,6 +25,12 @@ export interface IncidentSubmission {
   /** The date in words (`1 December 2026`); the confirmation repeats it when `dateAmbiguous`, so `01/12/2026` read the UK way is never a surprise. */
   occurredOnWords: string;
   dateAmbiguous: boolean;
+  /**
+   * Who the concern is about when a member of staff or the headteacher is involved: the person picked
+   * (`subjectStaff`, an Entra object id from the staff picker), or `unnamed` when nobody (or something that is
+   * not a person's id) was given. Undefined when no adult at the school is involved.
+   */
+  subjectStaff?: { kind: 'named'; objectId: string } | { kind: 'unnamed' };
 }
 
 export interface FieldProblem {
@@ -65,7 +73,7 @@ export function parseInvolved(value: string, knownPupilIds: ReadonlySet<string>)
 export function readIncidentForm(data: unknown): IncidentFormValues {
   const values: IncidentFormValues = {};
   if (typeof data !== 'object' || data === null) return values;
-  for (const field of INCIDENT_FIELDS) {
+  for (const field of [...INCIDENT_FIELDS, SUBJECT_FIELD] as const) {
     const raw = (data as Record<string, unknown>)[field];
     if (typeof raw === 'string') values[field] = raw;
     else if (typeof raw === 'boolean') values[field] = String(raw);
@@ -128,6 +136,15 @@ export function validateIncidentSubmission(
     problems.push({ field: 'childProtection', message: 'Say whether this is a child-protection concern.' });
   }
 
+  const subjectText = text('subjectStaff');
+  if (subjectText.length > 100) problems.push({ field: 'subjectStaff', message: 'Choose the member of staff from the list.' });
+  const aboutStaff = parties.some((p) => p.kind === 'staff' || p.kind === 'headteacher');
+  const subjectStaff: IncidentSubmission['subjectStaff'] = !aboutStaff
+    ? undefined
+    : /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(subjectText)
+      ? { kind: 'named', objectId: subjectText.toLowerCase() }
+      : { kind: 'unnamed' };
+
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -143,6 +160,7 @@ export function validateIncidentSubmission(
       historic: isHistoricDate(occurredOn, today),
       occurredOnWords: parsedOn!.words,
       dateAmbiguous: parsedOn!.ambiguous,
+      ...(subjectStaff ? { subjectStaff } : {}),
     },
   };
 }

@@ -6,7 +6,8 @@ import type { RoleDirectory } from '../identity/role-directory';
 import { recordIncidentInAggregates, type AggregateWriter } from './summarise-incidents';
 import { fourCOf } from '../school/incident-types';
 import { formatIncidentReference, incidentCounterName } from '../school/incident-references';
-import { audienceOf, isChildProtection, matrixSubjectOf, rolesToAlert } from '../school/incident-routing';
+import { audienceOf, dslExcluded, isChildProtection, matrixSubjectOf, rolesToAlert } from '../school/incident-routing';
+import { resolveAllegationSubject } from './allegation-subject';
 import { schoolDate, validateIncidentSubmission, type FieldProblem, type IncidentFormValues } from '../school/incident-submission';
 import { guidanceFor, suggestActionsForIncident, type ResponseMatrix } from '../school/response-matrix';
 import { DEFAULT_RETENTION_RULE, retentionDateFor, type RetentionRule } from '../school/retention';
@@ -106,8 +107,10 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
     const year = Number(schoolDate(now).slice(0, 4));
     const sequence = await deps.counters.nextValue(schoolId, incidentCounterName(year));
     const reference = formatIncidentReference(year, sequence);
-    const routing = { type: submission.type, childProtection: submission.childProtection, involved: submission.involved };
-    const alerts = await alertsFor(deps.roles, rolesToAlert(routing), principal.aadObjectId, submission.type, isChildProtection(routing));
+    // A concern about staff never reaches its subject: not alerted, and kept from them (school/incident-routing.ts).
+    const subject = await resolveAllegationSubject(deps.roles, submission.subjectStaff);
+    const routing = { type: submission.type, childProtection: submission.childProtection, involved: submission.involved, subject: subject.routing };
+    const alerts = (await alertsFor(deps.roles, rolesToAlert(routing), principal.aadObjectId, submission.type, isChildProtection(routing))).filter((a) => a.recipientId !== subject.subjectId);
     const yearGroups = submission.involved.flatMap((p) => (p.kind === 'pupil' ? [pupils.find((c) => c.pupilId === p.pupilId)!.yearGroup] : []));
     const at = now.toISOString();
     const birthDates = new Map(pupils.flatMap((p) => (p.dateOfBirth ? [[p.pupilId, p.dateOfBirth] as const] : [])));
@@ -129,6 +132,9 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
         description: submission.description,
         actionTaken: submission.actionTaken,
         historic: submission.historic,
+        subjectId: subject.subjectId,
+        subjectUnresolved: subject.routing === 'unresolved',
+        dslExcluded: dslExcluded(routing),
         status: 'open',
         reporterId: principal.aadObjectId,
         submissionId,

@@ -45,6 +45,7 @@ const typed: Required<IncidentFormValues> = {
   description: 'Messages calling a pupil names were posted in the class team.',
   actionTaken: 'Screenshots kept; told the class teacher.',
   childProtection: 'true',
+  subjectStaff: '',
 };
 
 const problems: FieldProblem[] = [

@@ -287,7 +287,17 @@ describe('validateIncidentSubmission', () => {
       historic: false,
       occurredOnWords: '27 March 2026',
       dateAmbiguous: false,
+      // The headteacher is involved and nobody was picked: routed as if about the most senior plausible person.
+      subjectStaff: { kind: 'unnamed' },
     });
+  });
+
+  it('reads the staff picker only when a member of staff or the head is involved', () => {
+    const id = 'E5AFE000-0000-4000-8000-000000000103';
+    expect(submissionFor({ involved: 'staff', subjectStaff: id }).subjectStaff).toEqual({ kind: 'named', objectId: id.toLowerCase() });
+    expect(submissionFor({ involved: 'staff', subjectStaff: 'Mr Smith' }).subjectStaff).toEqual({ kind: 'unnamed' });
+    expect(submissionFor({ involved: 'pupil:p-001', subjectStaff: id }).subjectStaff).toBeUndefined();
+    expect(readIncidentForm({ subjectStaff: id, other: 'x' })).toEqual({ subjectStaff: id });
   });
 });
 
