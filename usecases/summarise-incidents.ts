@@ -8,8 +8,10 @@ import {
   daysBetween,
   emptyMonth,
   ESCALATION_ACTIONS,
+  isCountedInSummary,
   monthOf,
   summariseMonths,
+  summaryAudiencesFor,
   summaryMonths,
   type EscalationKind,
   type IncidentSummaryFigures,
@@ -53,6 +55,8 @@ type Optional<T> = { available: true; figures: T } | { available: false; message
 
 export interface IncidentSummary extends IncidentSummaryFigures {
   generatedAt: string;
+  /** What the counts cover: child-protection concerns only for viewers whose own list shows them; allegations about adults never. */
+  counts: { childProtection: boolean; allegationsAboutAdults: false };
   aupCoverage: Optional<{ documents: { title: string; version: number; percent: number }[] }>;
   compliance: Optional<{ compliantPercent: number; pupils: number | string; checkedOn: string }>;
   governance: Optional<GovernanceFigures>;
@@ -83,11 +87,13 @@ export async function getIncidentSummary(deps: SummaryDependencies, principal: P
     optional(deps.providers.governance, deps.schoolId),
   ]);
   await deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action: 'summary.read', target: 'incident-summary', outcome: 'succeeded' });
+  const audiences = summaryAudiencesFor(principal.roles);
   return {
     kind: 'ok',
     summary: {
       generatedAt: now.toISOString(),
-      ...summariseMonths(stored, now),
+      counts: { childProtection: audiences.includes('child-protection'), allegationsAboutAdults: false },
+      ...summariseMonths(stored, now, audiences),
       // Whitelisted fields only: never a document id, run id or person.
       aupCoverage: aup ? { available: true, figures: { documents: aup.documents.map((d) => ({ title: d.title, version: d.version, percent: d.percent })) } } : { available: false, message: NOT_YET },
       compliance: compliance
@@ -115,9 +121,11 @@ export type AggregateWriter = Pick<IncidentAggregateStore, 'updateMonth'>;
  * because the DSL is alerted to them.
  */
 export async function recordIncidentInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'type' | 'yearGroups' | 'occurredOn' | 'audience'>): Promise<void> {
+  // Allegations about adults are never counted (see school/incident-summary.ts), so they cost no write here.
+  if (!isCountedInSummary(incident.audience)) return;
   await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => {
     const added = addIncident(m, incident);
-    return incident.audience === 'child-protection' ? addEscalation(added, 'dsl') : added;
+    return incident.audience === 'child-protection' ? addEscalation(added, 'dsl', incident.audience) : added;
   });
 }
 
@@ -130,12 +138,14 @@ export function newEscalation(incident: Pick<IncidentRecord, 'audience'>, earlie
   return kind;
 }
 
-export async function recordEscalationInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'occurredOn'>, kind: EscalationKind): Promise<void> {
-  await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => addEscalation(m, kind));
+export async function recordEscalationInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'occurredOn' | 'audience'>, kind: EscalationKind): Promise<void> {
+  if (!isCountedInSummary(incident.audience)) return;
+  await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => addEscalation(m, kind, incident.audience));
 }
 
-export async function recordCloseInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'occurredOn' | 'createdAt'>, closedAt: string): Promise<void> {
-  await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => addClose(m, daysBetween(incident.createdAt, closedAt)));
+export async function recordCloseInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'occurredOn' | 'createdAt' | 'audience'>, closedAt: string): Promise<void> {
+  if (!isCountedInSummary(incident.audience)) return;
+  await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => addClose(m, daysBetween(incident.createdAt, closedAt), incident.audience));
 }
 
 /** Rebuilds every month's counters from the incidents and their chronologies (back-fill, or repair after a crash). */
@@ -143,19 +153,20 @@ export async function rebuildIncidentAggregates(deps: { incidents: Pick<Incident
   const months = new Map<string, MonthCounters>();
   const incidents = await deps.incidents.listIncidents(schoolId);
   for (const incident of incidents) {
+    if (!isCountedInSummary(incident.audience)) continue;
     const key = monthOf(incident.occurredOn);
     let m = addIncident(months.get(key) ?? emptyMonth(key), incident);
-    if (incident.audience === 'child-protection') m = addEscalation(m, 'dsl');
+    if (incident.audience === 'child-protection') m = addEscalation(m, 'dsl', incident.audience);
     const chronology = await deps.incidents.listChronology(schoolId, incident.reference);
     for (let i = 0; i < chronology.length; i++) {
       const event = chronology[i]!;
       if (event.kind === 'action') {
         const kind = newEscalation(incident, chronology.slice(0, i), event.what);
-        if (kind) m = addEscalation(m, kind);
+        if (kind) m = addEscalation(m, kind, incident.audience);
       }
     }
     const closed = chronology.find((e) => e.kind === 'closed');
-    if (incident.status === 'closed' && closed) m = addClose(m, daysBetween(incident.createdAt, closed.at));
+    if (incident.status === 'closed' && closed) m = addClose(m, daysBetween(incident.createdAt, closed.at), incident.audience);
     months.set(key, m);
   }
   await deps.aggregates.replaceAll(schoolId, [...months.values()]);

@@ -4,7 +4,7 @@
   var T = window.EsafetyTab;
   var el = T.el;
   var SVG = 'http://www.w3.org/2000/svg';
-  var SUPPRESSED = 'fewer than 3';
+  var SUPPRESSED = 'hidden';
 
   function svg(tag, attrs) {
     var n = document.createElementNS(SVG, tag);
@@ -12,7 +12,7 @@
     return n;
   }
 
-  /** A horizontal bar chart; suppressed counts get a short hatched bar labelled "fewer than 3". */
+  /** A horizontal bar chart; hidden counts get a short hatched bar labelled "hidden" (never a length that tells the count). */
   function barChart(rows, title) {
     var rowH = 22, labelW = 190, width = 560, chartW = width - labelW - 80;
     var max = Math.max(3, ...rows.map(function (r) { return typeof r.count === 'number' ? r.count : 0; }));
@@ -28,10 +28,10 @@
       label.textContent = r.label.length > 30 ? r.label.slice(0, 29) + '…' : r.label;
       chart.appendChild(label);
       var suppressed = r.count === SUPPRESSED;
-      var w = suppressed ? Math.max(4, chartW * 1.5 / max) : (chartW * r.count) / max;
+      var w = suppressed ? 4 : (chartW * r.count) / max;
       chart.appendChild(svg('rect', { class: 'bar' + (suppressed ? ' suppressed' : ''), x: labelW, y: y + 3, width: w, height: rowH - 8, rx: 2 }));
       var value = svg('text', { x: labelW + w + 6, y: y + 14 });
-      value.textContent = suppressed ? '<3' : String(r.count);
+      value.textContent = suppressed ? 'hidden' : String(r.count);
       chart.appendChild(value);
     });
     return chart;
@@ -65,6 +65,8 @@
     var main = document.getElementById('summary');
     document.getElementById('print-meta').textContent = 'Academic years ' + s.academicYears.join(' and ') + '. Produced ' + s.generatedAt.slice(0, 10) + '.';
     main.appendChild(el('p', { class: 'muted', text: 'Academic years ' + s.academicYears.join(' and ') + ' (from 1 September). Spring term counts January to April.' }));
+    main.appendChild(el('p', { class: 'muted', id: 'suppression-note', text: 'Counts of 1 or 2 (fewer than 3) are shown as "hidden", so that no pupil can be identified. Some larger counts are hidden too, so that a hidden count cannot be worked out by subtracting the others from a total. The median days to close is shown once at least 3 incidents have closed.' }));
+    main.appendChild(el('p', { class: 'muted', id: 'scope-note', text: (s.counts && s.counts.childProtection ? 'Counts include child-protection concerns. ' : 'Counts cover the concerns your own incident list shows; child-protection concerns are counted in the DSL\'s, the head\'s and the governors\' view. ') + 'Allegations about adults are reported to the chair of governors and the LADO and are not counted here.' }));
     main.appendChild(el('div', { class: 'cards' }, [
       card('Incidents', s.totals.incidents),
       card('Open', s.totals.open),

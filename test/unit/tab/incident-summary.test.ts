@@ -27,8 +27,8 @@ describe('incident summary rules', () => {
 
   it.each([
     [0, 0],
-    [1, 'fewer than 3'],
-    [2, 'fewer than 3'],
+    [1, 'hidden'],
+    [2, 'hidden'],
     [3, 3],
     [40, 40],
   ] as const)('shows a count of %i as %p', (count, shown) => {
@@ -64,26 +64,31 @@ describe('incident summary rules', () => {
     const old = addIncident(emptyMonth('2024-10'), { type: 'other', yearGroups: ['Year 1'] });
     const s = summariseMonths([sep, jan, old], new Date('2026-11-23T09:00:00Z'));
     expect(s.academicYears).toEqual(['2025/26', '2026/27']);
-    expect(s.totals).toEqual({ incidents: 5, open: 'fewer than 3', closed: 3, medianDaysToClose: 4 });
-    expect(s.byType.find((r) => r.key === 'cyberbullying')!.count).toBe(3);
-    expect(s.byType.find((r) => r.key === 'illegal-content')!.count).toBe('fewer than 3');
+    // Closed (3) is hidden as well, or open (2) would be 5 − 3.
+    expect(s.totals).toEqual({ incidents: 5, open: 'hidden', closed: 'hidden', medianDaysToClose: 4 });
+    // Content (2) is hidden, so Conduct (3) is too, and with it its only non-zero type, Cyberbullying.
+    expect(s.byType.find((r) => r.key === 'cyberbullying')!.count).toBe('hidden');
+    expect(s.byType.find((r) => r.key === 'illegal-content')!.count).toBe('hidden');
     expect(s.byType.find((r) => r.key === 'other')!.count).toBe(0);
-    expect(s.byFourC.find((r) => r.key === 'conduct')!.count).toBe(3);
-    expect(s.byFourC.find((r) => r.key === 'content')!.count).toBe('fewer than 3');
+    expect(s.byFourC.find((r) => r.key === 'conduct')!.count).toBe('hidden');
+    expect(s.byFourC.find((r) => r.key === 'content')!.count).toBe('hidden');
+    // Year groups are protected as if they added up to the total: Year 6 (1) takes Year 4 (3) with it.
     expect(s.byYearGroup).toEqual([
-      { key: 'Year 4', label: 'Year 4', count: 3 },
-      { key: 'Year 6', label: 'Year 6', count: 'fewer than 3' },
+      { key: 'Year 4', label: 'Year 4', count: 'hidden' },
+      { key: 'Year 6', label: 'Year 6', count: 'hidden' },
     ]);
+    // Spring 2025/26 (1) is hidden, and Autumn 2026/27 (4) with it, and in turn one month of each.
     expect(s.byTerm.map((t) => [t.key, t.count])).toEqual([
       ['2025-autumn', 0],
-      ['2025-spring', 'fewer than 3'],
+      ['2025-spring', 'hidden'],
       ['2025-summer', 0],
-      ['2026-autumn', 4],
+      ['2026-autumn', 'hidden'],
       ['2026-spring', 0],
       ['2026-summer', 0],
     ]);
+    expect(s.byMonth.find((m) => m.key === '2026-09')!.count).toBe('hidden');
     expect(s.byMonth).toHaveLength(24);
-    expect(s.escalated.find((e) => e.kind === 'police')).toMatchObject({ count: 'fewer than 3', percent: 'fewer than 3' });
+    expect(s.escalated.find((e) => e.kind === 'police')).toMatchObject({ count: 'hidden', percent: 'hidden' });
     expect(s.escalated.find((e) => e.kind === 'dsl')).toMatchObject({ count: 0, percent: 0 });
   });
 });
