@@ -3,7 +3,7 @@ import type { IncidentStore, StoredIncident } from '../records/incident-store';
 import type { RetentionReviewRecord, RetentionReviewStore } from '../records/retention-review-store';
 import type { PupilRecord } from '../records/pupil-register-store';
 import { isConflict } from '../records/tables';
-import { rolesThatMayView } from '../school/incident-routing';
+import { isSubject, rolesThatMayViewIncident } from '../school/incident-routing';
 import { schoolDate } from '../school/incident-submission';
 import { incidentTypeLabel, type IncidentType } from '../school/incident-types';
 import { isPastRetention, retentionDateFor, type Retention, type RetentionBasis, type RetentionRule } from '../school/retention';
@@ -291,8 +291,9 @@ async function birthDatesOf(deps: RetentionDependencies): Promise<Map<string, st
 }
 
 /** A retention role that may also see the incident: a concern about the head is for the chair, so neither the head nor the DSL reviews it here. */
-function mayReview(principal: Principal, incident: Pick<StoredIncident, 'audience'>): boolean {
-  return rolesThatMayView(incident.audience).some((role) => RETENTION_ROLES.includes(role) && principal.roles.has(role));
+function mayReview(principal: Principal, incident: Pick<StoredIncident, 'audience' | 'reporterId' | 'subjectId' | 'dslExcluded' | 'grantedViewerIds'>): boolean {
+  // Never the subject of an allegation, and never the DSL when kept out of one (school/incident-routing.ts).
+  return !isSubject(principal, incident) && rolesThatMayViewIncident(incident).some((role) => RETENTION_ROLES.includes(role) && principal.roles.has(role));
 }
 
 async function load(deps: RetentionDependencies, principal: Principal, reference: string, action: string): Promise<RetentionOutcome<StoredIncident>> {
