@@ -108,7 +108,8 @@ export class EsafetyBot extends TeamsActivityHandler {
         return;
       }
       default:
-        await context.sendActivity(this.helpText);
+        // Free text or an unknown command was not recorded: say so first, so nobody believes a concern was reported.
+        await context.sendActivity(command === 'help' || command === '' ? this.helpText : `This was **not** recorded. Type /report to report a concern.\n\n${this.helpText}`);
     }
   }
 
