@@ -81,7 +81,9 @@ export async function startAupCampaign(
     else pendingIds.push(personId);
   }
   let installRequested = 0;
-  if (deps.installer && pendingIds.length > 0) {
+  // Pupils acknowledge on paper and the app is not allowed for them in Teams (README, "Graph permissions"),
+  // so a pupil campaign never asks Graph to install it for them.
+  if (deps.installer && audience !== 'pupil' && pendingIds.length > 0) {
     const results = await deps.installer.installForUsers(pendingIds);
     installRequested = results.filter((r) => r.ok).length;
   }
