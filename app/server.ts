@@ -2,12 +2,29 @@ import restify, { type Request, type RequestHandler, type Response, type Server 
 import type { AppServices, Deployment } from './compose';
 import { SchoolRouter } from './school-router';
 import { deliverPendingAlerts } from '../usecases/deliver-alerts';
+import { routeBodyPolicy } from '../tab/server/api-responses';
+import { createBodyReader, type BodyTimeouts } from './http-body';
+import { guardBotResponse, installSafeErrors } from './http-errors';
+import { installSecurityHeaders } from './http-headers';
 
 export interface RunningServer {
   server: Server;
   url: string;
   close(): Promise<void>;
 }
+
+/** How long a client may take to send a request; slow or stalled ones are cut off instead of held open. */
+export interface HttpTimeouts {
+  /** The request line and headers (node's `headersTimeout`). */
+  headersMs: number;
+  /** The whole request, headers and body (node's `requestTimeout`); the answer may stream for longer. */
+  requestMs: number;
+  /** The body: the longest gap between two pieces, and the longest it may take in all. */
+  body: BodyTimeouts;
+}
+
+/** Generous for a school's slowest connection (a 4 MB roll at 1 Mbit/s takes about 32 s), short for a drip. */
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 20_000, requestMs: 120_000, body: { idleMs: 15_000, totalMs: 90_000 } };
 
 type Method = 'get' | 'post' | 'put' | 'del' | 'patch';
 const METHODS: readonly Method[] = ['get', 'post', 'put', 'del', 'patch'];
@@ -16,17 +33,22 @@ const METHODS: readonly Method[] = ['get', 'post', 'put', 'del', 'patch'];
  * Builds the restify server: the bot endpoint, health, and each feature's routes (the tab and its API among them).
  * Given several schools (a trust), each request is handled by the school of the person making it.
  */
-export function createServer(input: AppServices | Deployment): Server {
+export function createServer(input: AppServices | Deployment, timeouts: HttpTimeouts = DEFAULT_HTTP_TIMEOUTS): Server {
   const deployment = 'router' in input ? input : undefined;
   const schools = deployment ? deployment.schools : [input as AppServices];
   const primary = schools[0]!;
   const server = restify.createServer({ name: 'e-safety-for-teams', handleUncaughtExceptions: false });
-  // CloudAdapter reads the parsed activity from req.body, so the body parser must come first.
-  server.use(restify.plugins.bodyParser({ maxBodySize: 1024 * 1024, mapParams: false }));
+  server.server.headersTimeout = timeouts.headersMs;
+  server.server.requestTimeout = Math.max(timeouts.requestMs, timeouts.headersMs);
+  installSecurityHeaders(server, { deployed: primary.config.deployed });
+  installSafeErrors(server, primary.logger);
+  // CloudAdapter reads the parsed activity from req.body, so the body reader must come first. It counts the
+  // bytes once decompressed and stops at each route's limit (app/http-body.ts).
+  server.use(createBodyReader({ policyFor: routeBodyPolicy, timeouts: timeouts.body, logger: primary.logger }));
 
   if (schools.length === 1) {
     server.post('/api/messages', async (req, res) => {
-      await primary.adapter.process(req, res, (context) => primary.bot.run(context));
+      await primary.adapter.process(req, guardBotResponse(req, res), (context) => primary.bot.run(context));
     });
     for (const feature of primary.features) feature.routes?.(server);
   } else {
@@ -48,7 +70,7 @@ export function createServer(input: AppServices | Deployment): Server {
 function registerTrustRoutes(server: Server, router: SchoolRouter): void {
   const { primary } = router;
   server.post('/api/messages', async (req, res) => {
-    await primary.adapter.process(req, res, async (context) => {
+    await primary.adapter.process(req, guardBotResponse(req, res), async (context) => {
       const objectId = context.activity.from?.aadObjectId?.toLowerCase();
       const { school, memberships } = await router.forPerson(objectId);
       // Someone in two schools (a trust DSL) is reachable by both schools' alerts and campaigns.
@@ -93,9 +115,12 @@ function registerTrustRoutes(server: Server, router: SchoolRouter): void {
 }
 
 /** Starts listening, runs each school's alert sweep, jobs and start-up checks, and stops them all cleanly. */
-export async function startServer(input: AppServices | Deployment, options: { port: number; host?: string; alertSweepMs?: number }): Promise<RunningServer> {
+export async function startServer(
+  input: AppServices | Deployment,
+  options: { port: number; host?: string; alertSweepMs?: number; timeouts?: HttpTimeouts },
+): Promise<RunningServer> {
   const schools = 'router' in input ? input.schools : [input];
-  const server = createServer(input);
+  const server = createServer(input, options.timeouts);
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '0.0.0.0', () => resolve()));
   const timers: NodeJS.Timeout[] = [];
   for (const services of schools) {

@@ -12,7 +12,7 @@ import {
   type RollUpload,
 } from '../../usecases/admin-console';
 import { renderCredentialSlips } from '../../usecases/credential-slips';
-import { bodyOf, type ApiResult, type JsonRoute } from './api-responses';
+import { bodyOf, declareRouteBody, type ApiResult, type JsonRoute, type RouteBodyPolicy } from './api-responses';
 
 export interface AdminRouteDependencies {
   console: AdminConsoleDependencies;
@@ -22,6 +22,18 @@ export interface AdminRouteDependencies {
   logger: Logger;
 }
 
+/**
+ * The roll upload: the page sends JSON (the CSV text in `csv`, or `sdsUsers` and `sdsRoles`); scripts may send
+ * the same fields as multipart/form-data. Only these two routes take multipart or more than 1 MB: a 1 MB roll is
+ * a little over 1 MB as JSON, and an SDS pair for a large school is larger. Parsed in memory within the limit,
+ * so a refused upload leaves no temporary file behind.
+ */
+export const ROLL_UPLOAD_PATHS = ['/api/admin/provisioning/plan', '/api/admin/provisioning/apply'] as const;
+export const ROLL_UPLOAD_BODY: RouteBodyPolicy = {
+  maxBytes: 4 * 1024 * 1024,
+  accept: ['json', 'multipart'],
+  multipartFields: ['csv', 'sdsUsers', 'sdsRoles', 'academicYear', 'takeOverRunId'],
+};
 
 /**
  * The Admin page's API: plan and apply an uploaded roll, and the latest enforcement audit.
@@ -32,6 +44,7 @@ export interface AdminRouteDependencies {
  * any work (no token, wrong role, a bad file, another run in progress) are ordinary JSON errors.
  */
 export function registerAdminRoutes(server: Server, api: JsonRoute, authenticate: (req: Request, logger: Logger) => Promise<Principal | undefined>, deps: AdminRouteDependencies): void {
+  for (const path of ROLL_UPLOAD_PATHS) declareRouteBody(path, ROLL_UPLOAD_BODY);
   api('get', '/api/admin/status', async (_req, principal) => {
     if (!canAdminister(principal)) return adminResponse({ kind: 'forbidden' });
     return { status: 200, body: { graphMode: deps.graphLive ? 'live' : 'plan', domain: deps.console.provisioning.settings.domain } };
