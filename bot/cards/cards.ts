@@ -1,3 +1,4 @@
+import { formatUkDate } from '../../school/uk-dates';
 import * as ACData from 'adaptivecards-templating';
 import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
@@ -73,7 +74,8 @@ export function buildIncidentRecordedCard(options: RecordedCardOptions): Adaptiv
   return expand(recordedTemplate, {
     reference: options.reference,
     typeLabel: incidentTypeLabel(options.type),
-    occurredOn: options.occurredOn,
+    // In words (4 March 2026), so a typed 01/12/2026 read the UK way is never a surprise.
+    occurredOn: formatUkDate(options.occurredOn),
     alerted: options.alertedRoles.map((r) => roleTitles[r] ?? r).join(', ') || 'nobody (no one holds the role yet)',
     illegal: options.illegalGuidance.length > 0,
     illegalGuidance: options.illegalGuidance,
@@ -90,7 +92,7 @@ export interface MyReportRow {
 
 export function buildMyReportsCard(reports: readonly MyReportRow[]): AdaptiveCardJson {
   return expand(myReportsTemplate, {
-    reports: reports.map((r) => ({ ...r, typeLabel: incidentTypeLabel(r.type), status: r.status.replace('-', ' ') })),
+    reports: reports.map((r) => ({ ...r, occurredOn: formatUkDate(r.occurredOn), typeLabel: incidentTypeLabel(r.type), status: r.status.replace('-', ' ') })),
   });
 }
 

@@ -208,7 +208,7 @@ describe('buildIncidentRecordedCard', () => {
     const json = JSON.stringify(card);
     expect(texts(card)[0]).toContain('ES-2026-0042');
     expect(json).toContain('Inappropriate website accessed');
-    expect(json).toContain('2026-03-27');
+    expect(json).toContain('27 March 2026');
     expect(json).toContain('the e-safety coordinator');
     const shown = texts(card);
     const actionLines = recordedOptions.suggestedActions.map((a) => shown.indexOf(`- ${a.label}`));
@@ -265,9 +265,9 @@ describe('buildMyReportsCard', () => {
     const rows = (table.rows as Element[]).slice(1);
     const cells = rows.map((row) => (row.cells as Element[]).map((cell) => String(((cell.items as Element[])[0] as Element).text)));
     expect(cells).toEqual([
-      ['ES-2026-0042', 'Cyberbullying', 'open', '2026-03-27'],
-      ['ES-2026-0007', 'Data-protection breach', 'in progress', '2026-02-02'],
-      ['ES-2025-0311', 'Other', 'closed', '2025-12-01'],
+      ['ES-2026-0042', 'Cyberbullying', 'open', '27 March 2026'],
+      ['ES-2026-0007', 'Data-protection breach', 'in progress', '2 February 2026'],
+      ['ES-2025-0311', 'Other', 'closed', '1 December 2025'],
     ]);
   });
 });
