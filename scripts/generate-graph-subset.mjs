@@ -3,15 +3,18 @@
 // needs that the subset lacks. Microsoft's CSDL is converted by the shared gen-subset.mjs itself; this
 // script only adds entries to its list of requested operations, so no schema is written by hand.
 //
-// usage (any folder): node test/contract/generate-graph-subset.mjs [--out FILE]
+// It needs the shared contract folder (gen-subset.mjs and Microsoft's metadata), which a fresh clone does not
+// have; the tests only read the committed output. scripts/shared-contract-gate.sh runs this when the folder exists.
+//
+// usage (any folder): node scripts/generate-graph-subset.mjs [--out FILE] [--shared DIR]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = path.resolve(HERE, '..', '..');
-const SHARED = path.join(REPO_ROOT, '..', 'shared', 'graph-contract');
+const REPO_ROOT = path.resolve(HERE, '..');
+const CONTRACT = path.join(REPO_ROOT, 'test', 'contract');
 
 /** Operations the gateway sends that the shared subset does not describe. */
 const EXTRA_OPERATIONS = [
@@ -22,7 +25,13 @@ const EXTRA_OPERATIONS = [
 
 const argv = process.argv.slice(2);
 const outIndex = argv.indexOf('--out');
-const out = outIndex >= 0 ? path.resolve(argv[outIndex + 1]) : path.join(HERE, 'graph-subset-extended.json');
+const out = outIndex >= 0 ? path.resolve(argv[outIndex + 1]) : path.join(CONTRACT, 'graph-subset-extended.json');
+const sharedIndex = argv.indexOf('--shared');
+const SHARED = sharedIndex >= 0 ? path.resolve(argv[sharedIndex + 1]) : path.join(REPO_ROOT, '..', 'shared', 'graph-contract');
+if (!fs.existsSync(path.join(SHARED, 'gen-subset.mjs'))) {
+  console.error(`No gen-subset.mjs in ${SHARED}; pass --shared DIR.`);
+  process.exit(2);
+}
 
 const anchor = 'const REQUESTED = [';
 const source = fs.readFileSync(path.join(SHARED, 'gen-subset.mjs'), 'utf8');
@@ -49,7 +58,7 @@ if (missing.length > 0) {
   console.error(`gen-subset.mjs could not describe: ${missing.map((m) => m.join(' ')).join(', ')}`);
   process.exit(1);
 }
-spec.info['x-extended-by'] = 'test/contract/generate-graph-subset.mjs';
+spec.info['x-extended-by'] = 'scripts/generate-graph-subset.mjs';
 spec.info['x-extra-operations'] = EXTRA_OPERATIONS.map((op) => op.join(' '));
 fs.writeFileSync(out, JSON.stringify(spec));
 console.error(`wrote ${path.relative(process.cwd(), out) || out}: ${Object.keys(spec.paths).length} paths (${EXTRA_OPERATIONS.length} operations added to the shared subset)`);

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { GraphOpenApiChecker, type RecordedGraphRequest } from '../contract/graph-openapi-check';
 import { checkGraphPermissions, GraphPermissionMap, readGrantedPermissions, type GraphSignIn } from '../contract/graph-permission-check';
@@ -66,6 +67,9 @@ export function verifyGraphContractAfterAll(options: ContractCheckOptions = {}):
   });
   afterAll(async () => {
     if (sent.length === 0) return;
+    // scripts/shared-contract-gate.sh collects the requests to run them through the shared checker as well.
+    const recordTo = process.env.GRAPH_CONTRACT_RECORD_FILE;
+    if (recordTo) appendFileSync(recordTo, sent.map(({ request: { signIn, ...record } }) => `${JSON.stringify({ ...record, signIn })}\n`).join(''));
     const { errors } = await runChecks(sent, options);
     expect(errors).toEqual([]);
   }, 60_000);
