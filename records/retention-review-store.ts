@@ -38,11 +38,19 @@ export interface RetentionReviewRecord {
   approvedBy?: string | undefined;
   approvedAt?: string | undefined;
   rationale?: string | undefined;
+  /** The row's etag as read; `saveReviews` writes only over that version of the row. */
+  etag?: string | undefined;
+}
+
+/** A review row changed, or appeared, since the review read it (an approval was recorded meanwhile): read again. */
+export class ReviewConflictError extends Error {
+  override name = 'ReviewConflictError';
 }
 
 /**
- * The retention review list. Keys: PartitionKey = school id, RowKey = incident reference. Writes replace
- * the whole row with the state the caller holds, so repeating a review is harmless.
+ * The retention review list. Keys: PartitionKey = school id, RowKey = incident reference.
+ * The daily review writes only over the version of a row it read (etag), or inserts a row that did not
+ * exist, so it can never overwrite an approval recorded while it ran; an approval always writes its row.
  */
 export class RetentionReviewStore {
   constructor(private readonly tables: Tables) {}
@@ -94,14 +102,36 @@ export class RetentionReviewStore {
     });
   }
 
-  /** Writes each row as given (insert or replace), up to 100 per transaction. */
+  /**
+   * The daily review's write: a row read with an etag replaces exactly that version; a row without one is
+   * inserted and must not exist yet. Up to 100 per transaction, all in the school's partition (Azure Tables:
+   * https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions). If any row
+   * changed or appeared since it was read, that transaction writes nothing and ReviewConflictError is thrown.
+   */
   async saveReviews(schoolId: string, rows: readonly RetentionReviewRecord[]): Promise<void> {
     if (rows.length === 0) return;
-    await guardStorage('save retention reviews', async () => {
-      const table = await this.table();
-      for (let i = 0; i < rows.length; i += MAX_TRANSACTION_ACTIONS) {
-        await table.submitTransaction(rows.slice(i, i + MAX_TRANSACTION_ACTIONS).map((row): TransactionAction => ['upsert', toReviewEntity(schoolId, row), 'Replace']));
-      }
+    try {
+      await guardStorage('save retention reviews', async () => {
+        const table = await this.table();
+        for (let i = 0; i < rows.length; i += MAX_TRANSACTION_ACTIONS) {
+          const actions = rows
+            .slice(i, i + MAX_TRANSACTION_ACTIONS)
+            .map((row): TransactionAction => (row.etag ? ['update', toReviewEntity(schoolId, row), 'Replace', { etag: row.etag }] : ['create', toReviewEntity(schoolId, row)]));
+          await table.submitTransaction(actions);
+        }
+      });
+    } catch (error) {
+      // 409 (the row appeared) or 412 (the row changed): guardStorage passes both through.
+      if (isConflict(error)) throw new ReviewConflictError('A retention review row changed since the review read it.');
+      throw error;
+    }
+  }
+
+  /** Records the DSL's or the head's approval of a deletion: it replaces whatever the review wrote, unconditionally. */
+  async recordApproval(schoolId: string, row: RetentionReviewRecord): Promise<void> {
+    if (row.status !== 'approved' || !row.approvedBy || !row.approvedAt) throw new Error('recordApproval takes an approved row with who approved it and when.');
+    await guardStorage('record retention approval', async () => {
+      await (await this.table()).upsertEntity(toReviewEntity(schoolId, row), 'Replace');
     });
   }
 }
@@ -141,5 +171,6 @@ function fromReviewEntity(entity: Entity): RetentionReviewRecord {
     approvedBy: optional('approvedBy'),
     approvedAt: optional('approvedAt'),
     rationale: optional('rationale'),
+    etag: optional('etag'),
   };
 }

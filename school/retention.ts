@@ -50,6 +50,12 @@ export interface RetentionFacts {
  * a day earlier than a known pupil's date of birth plus 25 years, so naming an adult alongside a pupil
  * never shortens the pupil's record.
  *
+ * Whatever the basis, the date is never earlier than the day the concern was reported plus the school's
+ * fallback years (`reportFloor`): a date of birth typed decades too early, which would put the record past
+ * retention on the day it is written, cannot shorten how long it is kept. With the default rule (25 years
+ * from the report) the floor always decides, since every pupil is born before any concern about them; a
+ * school whose fallback is shorter (say 7 years) gets the date-of-birth rule, with the fallback as a minimum.
+ *
  * `birthDates` maps register ids (`externalId`) to YYYY-MM-DD.
  */
 export function retentionDateFor(facts: RetentionFacts, birthDates: ReadonlyMap<string, string>, rule: RetentionRule): Retention {
@@ -58,12 +64,20 @@ export function retentionDateFor(facts: RetentionFacts, birthDates: ReadonlyMap<
     return born ? [addYears(born, YEARS_AFTER_BIRTH)] : [];
   });
   const latestPupilDate = latest(pupilDates);
-  if (facts.involved.length > 0 && pupilDates.length === facts.involved.length) return { date: latestPupilDate, basis: 'date-of-birth' };
+  const floor = reportFloor(facts.createdAt, rule);
+  if (facts.involved.length > 0 && pupilDates.length === facts.involved.length) {
+    return latestPupilDate! >= floor ? { date: latestPupilDate, basis: 'date-of-birth' } : { date: floor, basis: 'school-rule' };
+  }
 
   const start = rule.from === 'created' ? facts.createdAt : facts.closedAt;
   if (!start) return { date: undefined, basis: 'school-rule' };
   const ruleDate = addYears(schoolDate(new Date(start)), rule.fallbackYears);
-  return { date: latest([ruleDate, ...(latestPupilDate ? [latestPupilDate] : [])]), basis: 'school-rule' };
+  return { date: latest([ruleDate, floor, ...(latestPupilDate ? [latestPupilDate] : [])]), basis: 'school-rule' };
+}
+
+/** The earliest retention date any incident can have: the UK day it was reported plus the school's fallback years. */
+export function reportFloor(createdAt: string, rule: RetentionRule): string {
+  return addYears(schoolDate(new Date(createdAt)), rule.fallbackYears);
 }
 
 /** True once the UK day `now` falls after the retention date; never while the incident is on legal hold or has no date. */

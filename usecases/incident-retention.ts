@@ -1,12 +1,12 @@
 import type { AuditStore } from '../records/audit-store';
 import type { IncidentStore, StoredIncident } from '../records/incident-store';
-import type { RetentionReviewRecord, RetentionReviewStore } from '../records/retention-review-store';
+import { ReviewConflictError, type RetentionReviewRecord, type RetentionReviewStore } from '../records/retention-review-store';
 import type { PupilRecord } from '../records/pupil-register-store';
 import { isConflict } from '../records/tables';
 import { isSubject, rolesThatMayViewIncident } from '../school/incident-routing';
 import { schoolDate } from '../school/incident-submission';
 import { incidentTypeLabel, type IncidentType } from '../school/incident-types';
-import { isPastRetention, retentionDateFor, type Retention, type RetentionBasis, type RetentionRule } from '../school/retention';
+import { isPastRetention, reportFloor, retentionDateFor, type Retention, type RetentionBasis, type RetentionRule } from '../school/retention';
 import { hasAnyRole, type Principal, type Role } from '../school/roles';
 
 /** Who may read the retention review, approve a deletion and place or lift a legal hold. */
@@ -18,7 +18,7 @@ export const RETENTION_REVIEW_ACTOR = 'system:retention-review';
 export interface RetentionDependencies {
   schoolId: string;
   incidents: Pick<IncidentStore, 'listIncidents' | 'getIncident' | 'listChronology' | 'appendEvent' | 'deleteIncident'>;
-  reviews: Pick<RetentionReviewStore, 'listReviews' | 'getReview' | 'saveReviews'>;
+  reviews: Pick<RetentionReviewStore, 'listReviews' | 'getReview' | 'saveReviews' | 'recordApproval'>;
   /** The pupil register, for dates of birth learnt after an incident was reported. */
   pupils: { listPupils(schoolId: string): Promise<Pick<PupilRecord, 'externalId' | 'dateOfBirth'>[]> };
   audit: Pick<AuditStore, 'appendAudit'>;
@@ -35,7 +35,7 @@ export type RetentionOutcome<T> =
   | { kind: 'not-found' }
   | { kind: 'invalid'; problems: string[] }
   | { kind: 'precondition-required' }
-  | { kind: 'conflict'; reason: 'stale' | 'legal-hold' | 'not-due'; message: string; etag: string | undefined };
+  | { kind: 'conflict'; reason: 'stale' | 'legal-hold' | 'not-due' | 'open'; message: string; etag: string | undefined };
 
 /** An incident past its retention date. It carries no names and no description. */
 export interface RetentionDue {
@@ -69,6 +69,21 @@ export interface RetentionReviewRun {
  * gives the same list; an incident no longer due is marked withdrawn rather than removed from the list.
  */
 export async function reviewRetention(deps: RetentionDependencies): Promise<RetentionReviewRun> {
+  // Each save is guarded by the etags this run read, so an approval recorded meanwhile is never overwritten;
+  // a run that loses that race reads again (the approved incident is gone by then, so it is not listed).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await reviewOnce(deps);
+    } catch (error) {
+      if (!(error instanceof ReviewConflictError) || attempt >= REVIEW_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Runs of the review that may lose a race with an approval before the job gives up until its next tick. */
+const REVIEW_ATTEMPTS = 3;
+
+async function reviewOnce(deps: RetentionDependencies): Promise<RetentionReviewRun> {
   const now = deps.clock();
   const at = now.toISOString();
   const [incidents, existing, birthDates] = await Promise.all([deps.incidents.listIncidents(deps.schoolId), deps.reviews.listReviews(deps.schoolId), birthDatesOf(deps)]);
@@ -76,6 +91,8 @@ export async function reviewRetention(deps: RetentionDependencies): Promise<Rete
   const due: { incident: StoredIncident; retention: Retention & { date: string } }[] = [];
   let onLegalHold = 0;
   for (const incident of incidents) {
+    // An open incident is never listed, whatever its dates: it can never be approved for deletion.
+    if (incident.status !== 'closed') continue;
     const retention = await retentionOf(deps, incident, birthDates);
     if (!retention.date || !isPastRetention({ retentionDate: retention.date }, now)) continue;
     if (incident.legalHold === true) onLegalHold++;
@@ -83,7 +100,8 @@ export async function reviewRetention(deps: RetentionDependencies): Promise<Rete
   }
 
   const previous = new Map(existing.map((row) => [row.reference, row]));
-  const listed = due.map(({ incident, retention }): RetentionReviewRecord => {
+  // A recorded approval is final: the review never lists that reference again or rewrites its row.
+  const listed = due.filter(({ incident }) => previous.get(incident.reference)?.status !== 'approved').map(({ incident, retention }): RetentionReviewRecord => {
     const before = previous.get(incident.reference);
     return {
       schoolId: deps.schoolId,
@@ -95,6 +113,7 @@ export async function reviewRetention(deps: RetentionDependencies): Promise<Rete
       status: 'pending',
       listedAt: before?.status === 'pending' ? before.listedAt : at,
       reviewedAt: at,
+      ...(before ? { etag: before.etag } : {}),
     };
   });
   const dueReferences = new Set(listed.map((row) => row.reference));
@@ -172,6 +191,10 @@ export async function approveRetentionDeletion(
     await audit(deps, principal, action, reference, 'denied', { reason: 'legal-hold' });
     return { kind: 'conflict', reason: 'legal-hold', etag: incident.etag, message: 'This incident is on legal hold, so it cannot be deleted. Lift the hold first if it is no longer needed.' };
   }
+  if (incident.status !== 'closed') {
+    await audit(deps, principal, action, reference, 'denied', { reason: 'open' });
+    return { kind: 'conflict', reason: 'open', etag: incident.etag, message: 'This incident is still open, so it cannot be deleted. Close it first; its retention is then checked again.' };
+  }
   const retention = await retentionOf(deps, incident, await birthDatesOf(deps));
   if (!retention.date || !isPastRetention({ retentionDate: retention.date }, now)) {
     await audit(deps, principal, action, reference, 'denied', { reason: 'not-due' });
@@ -200,8 +223,8 @@ export async function approveRetentionDeletion(
   }
 
   const before = await deps.reviews.getReview(deps.schoolId, reference);
-  await deps.reviews.saveReviews(deps.schoolId, [
-    {
+  // The approval always wins over the daily review's rows (which never overwrite it in turn).
+  await deps.reviews.recordApproval(deps.schoolId, {
       schoolId: deps.schoolId,
       reference,
       type: incident.type,
@@ -214,8 +237,7 @@ export async function approveRetentionDeletion(
       approvedBy: principal.aadObjectId,
       approvedAt: at,
       rationale: rationale.slice(0, 2000),
-    },
-  ]);
+  });
   await audit(deps, principal, action, reference, 'succeeded', { ...details, rowsDeleted });
   return { kind: 'ok', value: { reference, deletedAt: at, rowsDeleted } };
 }
@@ -270,19 +292,25 @@ export async function setLegalHold(deps: RetentionDependencies, principal: Princ
 }
 
 /**
- * The incident's retention as the review applies it. A date worked out from dates of birth is kept as
- * stored. Anything else (the school's rule, or no date on an older incident) is worked out again from the
- * register and the current rule, so dates of birth added to the roll later, and a change to the school's
- * rule, reach incidents already recorded.
+ * The incident's retention as the review and an approval apply it: worked out again from the register and the
+ * current rule every time, so a date of birth added to the roll later, a corrected date of birth and a change to
+ * the school's rule all reach incidents already recorded (the date stored at report time is only what the case
+ * view shows until then). Where the register no longer has a date of birth that a stored date-of-birth date was
+ * worked out from (the pupil left and was removed), the later of the two is kept, so forgetting never shortens.
+ * Either way the date is never earlier than the report date plus the school's fallback (school/retention.ts).
  */
 async function retentionOf(deps: RetentionDependencies, incident: StoredIncident, birthDates: ReadonlyMap<string, string>): Promise<Retention> {
-  if (incident.retentionBasis === 'date-of-birth' && incident.retentionDate) return { date: incident.retentionDate, basis: 'date-of-birth' };
   let closedAt = incident.closedAt;
   if (!closedAt && incident.status === 'closed' && deps.rule.from === 'closed') {
     const chronology = await deps.incidents.listChronology(deps.schoolId, incident.reference);
     closedAt = chronology.find((event) => event.kind === 'closed')?.at ?? incident.updatedAt;
   }
-  return retentionDateFor({ involved: incident.involved, createdAt: incident.createdAt, closedAt }, birthDates, deps.rule);
+  const current = retentionDateFor({ involved: incident.involved, createdAt: incident.createdAt, closedAt }, birthDates, deps.rule);
+  if (current.basis === 'date-of-birth' || incident.retentionBasis !== 'date-of-birth' || !incident.retentionDate) return current;
+  const floor = reportFloor(incident.createdAt, deps.rule);
+  const stored = incident.retentionDate > floor ? incident.retentionDate : floor;
+  if (!current.date) return { date: stored, basis: 'date-of-birth' };
+  return current.date >= stored ? current : { date: stored, basis: 'date-of-birth' };
 }
 
 async function birthDatesOf(deps: RetentionDependencies): Promise<Map<string, string>> {

@@ -9,7 +9,7 @@ import { PupilRegisterStore, type PupilRecord } from '../../../records/pupil-reg
 import { TABLE_NAMES, Tables } from '../../../records/tables';
 import type { InvolvedParty } from '../../../school/incident-routing';
 import { DEFAULT_RESPONSE_MATRIX } from '../../../school/response-matrix';
-import { DEFAULT_RETENTION_RULE, type RetentionRule } from '../../../school/retention';
+import type { RetentionRule } from '../../../school/retention';
 import type { Principal, Role } from '../../../school/roles';
 import {
   approveRetentionDeletion,
@@ -26,6 +26,12 @@ const tables = new Tables({ connectionString: testTablesConnectionString() });
 const incidents = new IncidentStore(tables);
 const reviews = new RetentionReviewStore(tables);
 const register = new PupilRegisterStore(tables);
+
+/**
+ * The school's rule in these tests: 7 years from the report, so that dates of birth decide where they are later
+ * (with the default 25 years from the report, the report date always decides).
+ */
+const SEVEN_YEARS: RetentionRule = { fallbackYears: 7, from: 'created' };
 
 /** The day the daily job runs in these tests. */
 const NOW = new Date('2044-09-01T02:00:00.000Z');
@@ -53,6 +59,8 @@ interface Seed {
   legalHold?: boolean;
   audience?: IncidentRecord['audience'];
   alerts?: NewAlert[];
+  /** Closed (on the day it was reported) unless said otherwise: only closed incidents can be deleted. */
+  status?: 'open' | 'closed';
 }
 
 async function seedIncident(schoolId: string, seed: Seed): Promise<void> {
@@ -72,7 +80,8 @@ async function seedIncident(schoolId: string, seed: Seed): Promise<void> {
     location: 'ICT suite',
     description: DESCRIPTION,
     actionTaken: '',
-    status: 'open',
+    status: seed.status ?? 'closed',
+    ...(seed.status === 'open' ? {} : { closedAt: at }),
     reporterId: 'teacher-1',
     submissionId: randomUUID(),
     createdAt: at,
@@ -88,9 +97,10 @@ async function seedIncident(schoolId: string, seed: Seed): Promise<void> {
  * A school on the day of the job, with incidents of every kind:
  * - due: A and F (pupil born 2017-03-14, so kept until 2042-03-14; F is an older row with no retention fields),
  *   J (reported without a date of birth, which the register has learnt since: 2043-01-20),
- *   D (pupil without a date of birth, reported 2019-01-15: the school rule keeps it until 2044-01-15),
- *   G (a staff concern reported 2019-02-01), I (a concern about the head reported 2019-03-01);
- * - not due: B (pupil born 2019-11-02, kept until 2044-11-02), E (a staff concern from 2026), H (an unlisted pupil, 2020);
+ *   D (pupil without a date of birth, reported 2019-01-15: the school rule keeps it until 2026-01-15, although
+ *   the row says 2044-01-15 from an older rule), G (a staff concern reported 2019-02-01), I (a concern about the
+ *   head reported 2019-03-01);
+ * - not due: B (pupil born 2019-11-02, kept until 2044-11-02), E (a staff concern from 2040), H (an unlisted pupil, 2040);
  * - C is past retention but on legal hold.
  */
 async function seedSchool(): Promise<{ deps: RetentionDependencies; schoolId: string; clock: { now: Date } }> {
@@ -111,10 +121,10 @@ async function seedSchool(): Promise<{ deps: RetentionDependencies; schoolId: st
   await seedIncident(schoolId, { reference: 'ES-2026-0002', involved: [pupil('P2')], retention: byBirth('2044-11-02') });
   await seedIncident(schoolId, { reference: 'ES-2026-0003', involved: [pupil('P1')], retention: byBirth('2042-03-14'), legalHold: true });
   await seedIncident(schoolId, { reference: 'ES-2019-0004', involved: [pupil('P3')], createdAt: '2019-01-15T10:00:00.000Z', retention: byRule('2044-01-15') });
-  await seedIncident(schoolId, { reference: 'ES-2026-0005', involved: [{ kind: 'staff' }], audience: 'staff-concern', retention: byRule('2051-03-02') });
+  await seedIncident(schoolId, { reference: 'ES-2040-0005', involved: [{ kind: 'staff' }], audience: 'staff-concern', createdAt: '2040-03-02T09:00:00.000Z', retention: byRule('2047-03-02') });
   await seedIncident(schoolId, { reference: 'ES-2026-0006', involved: [pupil('P1')] });
   await seedIncident(schoolId, { reference: 'ES-2019-0007', involved: [{ kind: 'staff' }], audience: 'staff-concern', createdAt: '2019-02-01T10:00:00.000Z', retention: byRule('2044-02-01') });
-  await seedIncident(schoolId, { reference: 'ES-2020-0008', involved: [{ kind: 'pupil-unlisted' }], createdAt: '2020-06-01T10:00:00.000Z', retention: byRule('2045-06-01') });
+  await seedIncident(schoolId, { reference: 'ES-2040-0008', involved: [{ kind: 'pupil-unlisted' }], createdAt: '2040-06-01T10:00:00.000Z', retention: byRule('2047-06-01') });
   await seedIncident(schoolId, { reference: 'ES-2019-0009', involved: [{ kind: 'headteacher' }], audience: 'headteacher-concern', createdAt: '2019-03-01T10:00:00.000Z', retention: byRule('2044-03-01') });
   await seedIncident(schoolId, { reference: 'ES-2026-0010', involved: [pupil('P4')], retention: byRule('2051-03-02') });
   // A (0001) has a chronology of more than one line.
@@ -128,7 +138,7 @@ async function seedSchool(): Promise<{ deps: RetentionDependencies; schoolId: st
     reviews,
     pupils: register,
     audit: new AuditStore(tables, () => clock.now),
-    rule: DEFAULT_RETENTION_RULE,
+    rule: SEVEN_YEARS,
     clock: () => clock.now,
   };
   return { deps, schoolId, clock };
@@ -136,7 +146,7 @@ async function seedSchool(): Promise<{ deps: RetentionDependencies; schoolId: st
 
 const DUE = ['ES-2026-0001', 'ES-2026-0006', 'ES-2026-0010', 'ES-2019-0004', 'ES-2019-0007', 'ES-2019-0009'];
 /** What the DSL and the head see: everything due except the concern about the head, which is the chair's. */
-const DUE_FOR_DSL = ['ES-2026-0001', 'ES-2026-0006', 'ES-2026-0010', 'ES-2019-0004', 'ES-2019-0007'];
+const DUE_FOR_DSL = ['ES-2019-0004', 'ES-2019-0007', 'ES-2026-0001', 'ES-2026-0006', 'ES-2026-0010'];
 
 /** Every row of the school's incidents partition with its etag, so "nothing deleted or changed" can be checked exactly. */
 async function incidentRows(schoolId: string): Promise<Map<string, string>> {
@@ -164,9 +174,9 @@ describe('reviewRetention (the daily job)', () => {
       'ES-2026-0001': ['2042-03-14', 'date-of-birth', '2026-03-02'],
       'ES-2026-0006': ['2042-03-14', 'date-of-birth', '2026-03-02'],
       'ES-2026-0010': ['2043-01-20', 'date-of-birth', '2026-03-02'],
-      'ES-2019-0004': ['2044-01-15', 'school-rule', '2019-01-15'],
-      'ES-2019-0007': ['2044-02-01', 'school-rule', '2019-02-01'],
-      'ES-2019-0009': ['2044-03-01', 'school-rule', '2019-03-01'],
+      'ES-2019-0004': ['2026-01-15', 'school-rule', '2019-01-15'],
+      'ES-2019-0007': ['2026-02-01', 'school-rule', '2019-02-01'],
+      'ES-2019-0009': ['2026-03-01', 'school-rule', '2019-03-01'],
     });
   });
 
@@ -217,14 +227,14 @@ describe('reviewRetention (the daily job)', () => {
     const rule: RetentionRule = { fallbackYears: 6, from: 'closed' };
     const clock = { now: new Date('2036-06-01T02:00:00.000Z') };
     const deps: RetentionDependencies = { schoolId, incidents, reviews, pupils: register, audit: new AuditStore(tables), rule, clock: () => clock.now };
-    await seedIncident(schoolId, { reference: 'ES-2026-0001', involved: [{ kind: 'staff' }], audience: 'staff-concern' });
-    await seedIncident(schoolId, { reference: 'ES-2026-0002', involved: [{ kind: 'staff' }], audience: 'staff-concern' });
-    await seedIncident(schoolId, { reference: 'ES-2026-0003', involved: [{ kind: 'staff' }], audience: 'staff-concern' });
+    await seedIncident(schoolId, { reference: 'ES-2026-0001', involved: [{ kind: 'staff' }], audience: 'staff-concern', status: 'open' });
+    await seedIncident(schoolId, { reference: 'ES-2026-0002', involved: [{ kind: 'staff' }], audience: 'staff-concern', status: 'open' });
+    await seedIncident(schoolId, { reference: 'ES-2026-0003', involved: [{ kind: 'staff' }], audience: 'staff-concern', status: 'open' });
     const close = async (reference: string, at: string) => {
       const read = (await incidents.getIncident(schoolId, reference))!;
       await incidents.appendEvent(read, { at, actorId: 'head-1', kind: 'closed', what: 'No further action', why: 'Resolved' }, { status: 'closed' });
     };
-    await seedIncident(schoolId, { reference: 'ES-2026-0004', involved: [{ kind: 'staff' }], audience: 'staff-concern' });
+    await seedIncident(schoolId, { reference: 'ES-2026-0004', involved: [{ kind: 'staff' }], audience: 'staff-concern', status: 'open' });
     await close('ES-2026-0001', '2030-05-01T10:00:00.000Z');
     await close('ES-2026-0002', '2030-07-01T10:00:00.000Z');
     await close('ES-2026-0004', '2029-03-01T10:00:00.000Z');
@@ -255,7 +265,7 @@ describe('listRetentionReview', () => {
       const text = JSON.stringify(outcome.value);
       expect(text).not.toContain(DESCRIPTION);
       expect(text).not.toMatch(/Ada|Cal|Dot|Testpupil/);
-      expect(outcome.value[0]).toMatchObject({ reference: 'ES-2026-0001', type: 'cyberbullying', typeLabel: expect.any(String), createdOn: '2026-03-02', retentionDate: '2042-03-14', listedOn: '2044-09-01' });
+      expect(outcome.value.find((i) => i.reference === 'ES-2026-0001')).toMatchObject({ reference: 'ES-2026-0001', type: 'cyberbullying', typeLabel: expect.any(String), createdOn: '2026-03-02', retentionDate: '2042-03-14', listedOn: '2044-09-01' });
     }
   });
 
@@ -325,7 +335,7 @@ describe('approveRetentionDeletion', () => {
 
     expect(await approve(DSL, 'ES-2026-0003')).toMatchObject({ kind: 'conflict', reason: 'legal-hold' });
     expect(await approve(HEAD, 'ES-2026-0002')).toMatchObject({ kind: 'conflict', reason: 'not-due', message: expect.stringContaining('2044-11-02') });
-    expect(await approve(DSL, 'ES-2026-0005')).toMatchObject({ kind: 'conflict', reason: 'not-due' });
+    expect(await approve(DSL, 'ES-2040-0005')).toMatchObject({ kind: 'conflict', reason: 'not-due' });
     const stale = await approve(DSL, 'ES-2019-0004', { etag: 'W/"datetime\'2000-01-01T00%3A00%3A00.0000000Z\'"' });
     expect(stale).toEqual({ kind: 'conflict', reason: 'stale', etag: await etagOf(schoolId, 'ES-2019-0004'), message: expect.any(String) });
     for (const principal of [COORDINATOR, TEACHER, CHAIR]) expect(await approve(principal, 'ES-2019-0004')).toEqual({ kind: 'forbidden' });
@@ -362,6 +372,79 @@ describe('approveRetentionDeletion', () => {
     const outcome = await approveRetentionDeletion(racing, DSL, 'ES-2019-0004', { rationale: 'Retention period ended.', etag: read });
     expect(outcome).toMatchObject({ kind: 'conflict', reason: 'stale', etag: await etagOf(schoolId, 'ES-2019-0004') });
     expect(rowsOf(await incidentRows(schoolId), 'ES-2019-0004')).toEqual([...before, 'event|ES-2019-0004|000002'].sort());
+  });
+});
+
+describe('dates of birth that were wrong, and open incidents', () => {
+  it('when a mistyped date of birth is corrected on the register, the next review recalculates: the incident is withdrawn and cannot be approved', async () => {
+    const { deps, schoolId } = await seedSchool();
+    // Bea's date of birth was first typed ten years early (2009), and the incident was dated from it.
+    await register.savePupils(schoolId, [pupilRow('P2', 'Bea', '2009-11-02')]);
+    await seedIncident(schoolId, { reference: 'ES-2026-0011', involved: [pupil('P2')], retention: { retentionDate: '2034-11-02', retentionBasis: 'date-of-birth' } });
+    expect((await reviewRetention(deps)).due.map((d) => d.reference)).toContain('ES-2026-0011');
+
+    await register.savePupils(schoolId, [pupilRow('P2', 'Bea', '2019-11-02')]);
+    const run = await reviewRetention(deps);
+    // ES-2026-0002 is about Bea too, and was listed from the same wrong date of birth.
+    expect(run.withdrawn.sort()).toEqual(['ES-2026-0002', 'ES-2026-0011']);
+    const approval = await approveRetentionDeletion(deps, DSL, 'ES-2026-0011', { rationale: 'Listed as due.', etag: await etagOf(schoolId, 'ES-2026-0011') });
+    expect(approval).toMatchObject({ kind: 'conflict', reason: 'not-due', message: expect.stringContaining('2044-11-02') });
+    expect(await incidents.getIncident(schoolId, 'ES-2026-0011')).toBeDefined();
+  });
+
+  it('a stored date-of-birth date is never shortened when the register has lost the date of birth', async () => {
+    const { deps, schoolId } = await seedSchool();
+    // P9 is not on the register any more; the row was dated from a date of birth that made it 2046.
+    await seedIncident(schoolId, { reference: 'ES-2026-0012', involved: [pupil('P9')], retention: { retentionDate: '2046-05-01', retentionBasis: 'date-of-birth' } });
+    expect((await reviewRetention(deps)).due.map((d) => d.reference)).not.toContain('ES-2026-0012');
+  });
+
+  it('an open incident, however old, is never listed and never approved for deletion', async () => {
+    const { deps, schoolId } = await seedSchool();
+    await seedIncident(schoolId, { reference: 'ES-2010-0013', involved: [{ kind: 'staff' }], audience: 'staff-concern', createdAt: '2010-01-04T10:00:00.000Z', status: 'open' });
+    expect((await reviewRetention(deps)).due.map((d) => d.reference)).not.toContain('ES-2010-0013');
+    const outcome = await approveRetentionDeletion(deps, DSL, 'ES-2010-0013', { rationale: 'Very old.', etag: await etagOf(schoolId, 'ES-2010-0013') });
+    expect(outcome).toMatchObject({ kind: 'conflict', reason: 'open' });
+    expect(await incidents.getIncident(schoolId, 'ES-2010-0013')).toBeDefined();
+    const denied = (await new AuditStore(tables).listAudit(schoolId, { target: 'ES-2010-0013' })).map((e) => [e.action, e.outcome, e.details?.reason]);
+    expect(denied).toEqual([['incident.delete', 'denied', 'open']]);
+  });
+});
+
+describe('the daily review and approvals', () => {
+  it('never overwrites an approval recorded while the review runs: its write fails, it reads again, and the approval stands', async () => {
+    const { deps, schoolId } = await seedSchool();
+    let raced = false;
+    const racing: RetentionDependencies = {
+      ...deps,
+      reviews: {
+        listReviews: (s) => reviews.listReviews(s),
+        getReview: (s, r) => reviews.getReview(s, r),
+        recordApproval: (s, row) => reviews.recordApproval(s, row),
+        saveReviews: async (s, rows) => {
+          if (!raced) {
+            raced = true;
+            // The DSL approves ES-2026-0001 between the review's read and its write.
+            await reviews.recordApproval(s, { ...rows.find((r) => r.reference === 'ES-2026-0001')!, etag: undefined, status: 'approved', approvedBy: 'dsl-1', approvedAt: NOW.toISOString(), rationale: 'Approved meanwhile.' });
+          }
+          return reviews.saveReviews(s, rows);
+        },
+      },
+    };
+    const run = await reviewRetention(racing);
+    expect(raced).toBe(true);
+    expect(run.due.map((d) => d.reference)).not.toContain('ES-2026-0001');
+    expect(await reviews.getReview(schoolId, 'ES-2026-0001')).toMatchObject({ status: 'approved', approvedBy: 'dsl-1', rationale: 'Approved meanwhile.' });
+    expect((await reviews.listReviews(schoolId)).filter((r) => r.status === 'pending').map((r) => r.reference).sort()).toEqual(DUE.filter((r) => r !== 'ES-2026-0001').sort());
+  });
+
+  it('a later review leaves an approved row exactly as it was', async () => {
+    const { deps, schoolId } = await seedSchool();
+    await reviewRetention(deps);
+    await reviews.recordApproval(schoolId, { ...(await reviews.getReview(schoolId, 'ES-2019-0004'))!, status: 'approved', approvedBy: 'head-1', approvedAt: NOW.toISOString(), rationale: 'Ended.' });
+    const before = await reviews.getReview(schoolId, 'ES-2019-0004');
+    await reviewRetention(deps);
+    expect(await reviews.getReview(schoolId, 'ES-2019-0004')).toEqual(before);
   });
 });
 
@@ -438,7 +521,8 @@ describe('reportIncident sets the retention date', () => {
   }
 
   it.each([
-    ['from the pupils’ dates of birth when the register has them all', { dateOfBirth: '2017-03-14', involved: 'pupil:R1,pupil:R2' }, '2043-06-30', 'date-of-birth'],
+    ['from the pupils’ dates of birth when the register has them all', { dateOfBirth: '2017-03-14', involved: 'pupil:R1,pupil:R2', retention: SEVEN_YEARS }, '2043-06-30', 'date-of-birth'],
+    ['never earlier than the report date plus the fallback, even from a date of birth typed a century early', { dateOfBirth: '1917-03-14', involved: 'pupil:R1', retention: SEVEN_YEARS }, '2033-03-02', 'school-rule'],
     ['from the school rule when a pupil has no date of birth', { involved: 'pupil:R1', retention: { fallbackYears: 7, from: 'created' } as RetentionRule }, '2033-03-02', 'school-rule'],
     ['from the default rule when none is configured', { involved: 'staff' }, '2051-03-02', 'school-rule'],
     ['not at all while a rule counted from closure waits for the close', { involved: 'staff', retention: { fallbackYears: 6, from: 'closed' } as RetentionRule }, undefined, 'school-rule'],

@@ -1,6 +1,6 @@
 import { odata } from '@azure/data-tables';
 import { IncidentStore, type ChronologyEvent, type IncidentRecord } from '../../../records/incident-store';
-import { RetentionReviewStore, type RetentionReviewRecord } from '../../../records/retention-review-store';
+import { RetentionReviewStore, ReviewConflictError, type RetentionReviewRecord } from '../../../records/retention-review-store';
 import { PupilRegisterStore, type PupilRecord } from '../../../records/pupil-register-store';
 import { storageStatus, TABLE_NAMES, Tables } from '../../../records/tables';
 import { testTablesConnectionString, uniqueSchoolId } from '../../support/tables';
@@ -112,7 +112,7 @@ describe('IncidentStore.deleteIncident', () => {
 });
 
 describe('RetentionReviewStore', () => {
-  it('saves rows idempotently and reads them back, optional fields included', async () => {
+  it('inserts new rows, replaces only the version it read, and never overwrites a recorded approval', async () => {
     const schoolId = uniqueSchoolId('ret');
     const reviews = new RetentionReviewStore(tables);
     const row: RetentionReviewRecord = {
@@ -127,11 +127,27 @@ describe('RetentionReviewStore', () => {
       reviewedAt: '2043-01-01T02:00:00.000Z',
     };
     await reviews.saveReviews(schoolId, [row]);
-    await reviews.saveReviews(schoolId, [row]);
-    expect(await reviews.listReviews(schoolId)).toEqual([row]);
+    const [read] = await reviews.listReviews(schoolId);
+    expect(read).toEqual({ ...row, etag: expect.any(String) });
+
+    // Insert-only without an etag: a second insert of the same row is refused and changes nothing.
+    await expect(reviews.saveReviews(schoolId, [row])).rejects.toBeInstanceOf(ReviewConflictError);
+    // With the etag it read, the review replaces exactly that version.
+    await reviews.saveReviews(schoolId, [{ ...read!, reviewedAt: '2043-01-02T02:00:00.000Z' }]);
+    const reread = (await reviews.getReview(schoolId, row.reference))!;
+    expect(reread.reviewedAt).toBe('2043-01-02T02:00:00.000Z');
+    // A stale etag (the first read) is refused, in the whole transaction.
+    const other = { ...row, reference: 'ES-2026-0002' };
+    await expect(reviews.saveReviews(schoolId, [other, { ...read!, status: 'withdrawn', withdrawnAt: '2043-01-03T02:00:00.000Z' }])).rejects.toBeInstanceOf(ReviewConflictError);
+    expect(await reviews.getReview(schoolId, 'ES-2026-0002')).toBeUndefined();
+
     const approved = { ...row, status: 'approved' as const, approvedBy: 'dsl-1', approvedAt: '2043-01-02T09:00:00.000Z', rationale: 'Retention period ended.' };
-    await reviews.saveReviews(schoolId, [approved]);
-    expect(await reviews.getReview(schoolId, row.reference)).toEqual(approved);
+    await reviews.recordApproval(schoolId, approved);
+    expect(await reviews.getReview(schoolId, row.reference)).toEqual({ ...approved, etag: expect.any(String) });
+    // The review's write with the version it read before the approval cannot overwrite it.
+    await expect(reviews.saveReviews(schoolId, [{ ...reread, status: 'pending' }])).rejects.toBeInstanceOf(ReviewConflictError);
+    expect(await reviews.getReview(schoolId, row.reference)).toMatchObject({ status: 'approved', approvedBy: 'dsl-1' });
+    await expect(reviews.recordApproval(schoolId, row)).rejects.toThrow(/approved row/);
     expect(await reviews.getReview(schoolId, 'ES-2026-9999')).toBeUndefined();
   });
 });

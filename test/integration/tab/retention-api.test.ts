@@ -27,10 +27,10 @@ describe('retention: the daily review, the DSL\'s approval and legal hold', () =
       overrides: { clock: () => now, features: [retentionFeature, createTabFeature()] },
     });
     const deps = { incidents: incidents(), tables: app.services.tables };
-    // Reported in 2000 and 2001 with no known date of birth: past the school's 25 years. 2020: not yet.
-    await seedIncident(deps, app.schoolId, { reference: 'ES-2000-0001', type: 'cyberbullying', createdAt: '2000-10-02T09:00:00.000Z' });
-    await seedIncident(deps, app.schoolId, { reference: 'ES-2001-0001', type: 'inappropriate-website', createdAt: '2001-03-05T09:00:00.000Z' });
-    await seedIncident(deps, app.schoolId, { reference: 'ES-2020-0001', type: 'misinformation', createdAt: '2020-06-01T09:00:00.000Z' });
+    // Reported in 2000 and 2001 with no known date of birth, and closed: past the school's 25 years. 2020: not yet.
+    await seedIncident(deps, app.schoolId, { reference: 'ES-2000-0001', type: 'cyberbullying', createdAt: '2000-10-02T09:00:00.000Z', status: 'closed', closedAt: '2000-10-02T09:00:00.000Z' });
+    await seedIncident(deps, app.schoolId, { reference: 'ES-2001-0001', type: 'inappropriate-website', createdAt: '2001-03-05T09:00:00.000Z', status: 'closed', closedAt: '2001-03-05T09:00:00.000Z' });
+    await seedIncident(deps, app.schoolId, { reference: 'ES-2020-0001', type: 'misinformation', createdAt: '2020-06-01T09:00:00.000Z', status: 'closed', closedAt: '2020-06-01T09:00:00.000Z' });
     retention = {
       schoolId: app.schoolId,
       incidents: incidents(),
