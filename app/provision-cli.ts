@@ -127,6 +127,8 @@ async function runCommand(args: CliArgs, config: AppConfig, io: CliIo, logger: L
   }
   if (args.slips) checkSlipsPath(args.slips);
   const roll = args.command === 'reset-password' ? undefined : readRoll(args);
+  // Pupils still provisioned, whose date of birth was left out: the school corrects it in the MIS.
+  for (const flagged of roll?.flagged ?? []) io.stderr.write(`Date of birth not used: ${flagged.reason}\n`);
   const leavers = args.leavers ? readLeaversFile(args.leavers) : undefined;
 
   // As in app/compose.ts: without a connection string, storage is reached with the managed identity.
@@ -286,8 +288,10 @@ function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
 }
 
 function readRoll(args: CliArgs): RollReadResult {
-  if (args.csv) return readRollCsv(readInput(args.csv, '--csv'));
-  return readSdsRoll(readInput(args.sdsUsers as string, '--sds-users'), readInput(args.sdsRoles as string, '--sds-roles'));
+  // With --academic-year, a date of birth implausible for the pupil's year group is flagged and not used.
+  const options = args.academicYear !== undefined ? { academicYearStart: args.academicYear } : {};
+  if (args.csv) return readRollCsv(readInput(args.csv, '--csv'), options);
+  return readSdsRoll(readInput(args.sdsUsers as string, '--sds-users'), readInput(args.sdsRoles as string, '--sds-roles'), options);
 }
 
 function readLeaversFile(path: string): LeaverListEntry[] {

@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { describeImplausibleBirthDate } from './birth-date-plausibility';
 
 /** A pupil as the MIS or SDS lists them, before any username or account exists. */
 export interface RollPupil {
@@ -34,6 +35,20 @@ export interface RollReadResult {
   rejected: RollRejection[];
   /** SDS only: users.csv rows that are not students (staff, parents), listed so none goes unaccounted for. */
   skipped?: RollRejection[];
+  /**
+   * Pupils who were read, but whose date of birth is not plausible for their year group (or for a pupil at all),
+   * so it was left out (school/birth-date-plausibility.ts): the pupil is provisioned, and retention falls back to
+   * the school's rule until the MIS is corrected.
+   */
+  flagged?: RollRejection[];
+}
+
+/** What the date-of-birth check needs: the academic year the roll is for, and today. */
+export interface RollReadOptions {
+  /** The year the roll's academic year starts (2026 for 2026/27); without it only a pupil's age is checked. */
+  academicYearStart?: number;
+  /** Defaults to now. */
+  today?: Date;
 }
 
 /** The file as a whole cannot be used: nothing in it has been read. */
@@ -68,7 +83,7 @@ const HEADER_SEARCH_ROWS = 10;
 const UPN_LETTERS = 'ABCDEFGHJKLMNPQRTUVWXYZ';
 
 /** Reads a pupil list exported from the MIS (SIMS, Arbor, Bromcom): one pupil per row under a header row. */
-export function readRollCsv(csv: string | Buffer): RollReadResult {
+export function readRollCsv(csv: string | Buffer, options: RollReadOptions = {}): RollReadResult {
   const records = parseCsv(csv, 'The roll');
   const headerIndex = findHeader(records, (headers) => hasAny(headers, FORENAME_FIELDS) && hasAny(headers, SURNAME_FIELDS));
   const header = records[headerIndex] ?? [];
@@ -82,6 +97,7 @@ export function readRollCsv(csv: string | Buffer): RollReadResult {
 
   const pupils: RollPupil[] = [];
   const rejected: RollRejection[] = [];
+  const flagged: RollRejection[] = [];
   const firstRowById = new Map<string, number>();
   for (let index = headerIndex + 1; index < records.length; index++) {
     const record = records[index] ?? [];
@@ -141,10 +157,16 @@ export function readRollCsv(csv: string | Buffer): RollReadResult {
     const registrationGroup = cell('registrationGroup');
     if (registrationGroup) pupil.registrationGroup = registrationGroup;
     if (cohort) pupil.cohort = cohort;
-    if (dateOfBirth) pupil.dateOfBirth = dateOfBirth;
+    const implausible = dateOfBirth ? describeImplausibleBirthDate(dateOfBirth, yearGroup, plausibility(options)) : undefined;
+    if (implausible) flagged.push({ row, externalId, reason: formatReason(`Row ${row}`, [implausible]) });
+    else if (dateOfBirth) pupil.dateOfBirth = dateOfBirth;
     pupils.push(pupil);
   }
-  return { pupils, rejected };
+  return { pupils, rejected, flagged };
+}
+
+function plausibility(options: RollReadOptions): { academicYearStart?: number | undefined; today: Date } {
+  return { academicYearStart: options.academicYearStart, today: options.today ?? new Date() };
 }
 
 /**
@@ -158,7 +180,7 @@ export function readRollCsv(csv: string | Buffer): RollReadResult {
  * year group unknown (the username step then asks for a cohort). IT, 09–13 and PS are rejected: they are
  * not a primary or middle school year.
  */
-export function readSdsRoll(usersCsv: string | Buffer, rolesCsv: string | Buffer): RollReadResult {
+export function readSdsRoll(usersCsv: string | Buffer, rolesCsv: string | Buffer, options: RollReadOptions = {}): RollReadResult {
   const users = parseCsv(usersCsv, 'users.csv');
   const roles = parseCsv(rolesCsv, 'roles.csv');
   const userHeaderIndex = findHeader(users, () => true);
@@ -203,6 +225,7 @@ export function readSdsRoll(usersCsv: string | Buffer, rolesCsv: string | Buffer
 
   const pupils: RollPupil[] = [];
   const skipped: RollRejection[] = [];
+  const flagged: RollRejection[] = [];
   const firstRowById = new Map<string, number>();
   for (let index = userHeaderIndex + 1; index < users.length; index++) {
     const record = users[index] ?? [];
@@ -239,11 +262,13 @@ export function readSdsRoll(usersCsv: string | Buffer, rolesCsv: string | Buffer
     }
     const pupil: RollPupil = { row, externalId, forename, surname };
     if (grade && grade !== 'invalid') pupil.yearGroup = grade;
-    if (dateOfBirth) pupil.dateOfBirth = dateOfBirth;
+    const implausible = dateOfBirth ? describeImplausibleBirthDate(dateOfBirth, pupil.yearGroup, plausibility(options)) : undefined;
+    if (implausible) flagged.push({ row, file: 'users.csv', externalId, reason: formatReason(`users.csv row ${row}`, [implausible]) });
+    else if (dateOfBirth) pupil.dateOfBirth = dateOfBirth;
     pupils.push(pupil);
   }
   rejected.sort((a, b) => (a.file === b.file ? a.row - b.row : a.file === 'users.csv' ? -1 : 1));
-  return { pupils, rejected, skipped };
+  return { pupils, rejected, skipped, flagged };
 }
 
 /** Reads a year group as MIS exports write it ('Y3', 'Year 3', '3', 'NC Year 3', 'R', 'Rec', 'Reception', 'N', 'Nursery'); undefined when it is not one. */

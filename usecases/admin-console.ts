@@ -72,7 +72,9 @@ export function readRollUpload(upload: RollUpload, now: Date): { ok: true; roll:
   }
   if (problems.length > 0) return { ok: false, problems };
   try {
-    return { ok: true, roll: csv ? readRollCsv(csv) : readSdsRoll(users!, roles!), academicYearStart };
+    // The academic year also lets the roll flag a date of birth implausible for the pupil's year group.
+    const options = { academicYearStart, today: now };
+    return { ok: true, roll: csv ? readRollCsv(csv, options) : readSdsRoll(users!, roles!, options), academicYearStart };
   } catch (error) {
     if (error instanceof RollFormatError) return { ok: false, problems: [error.message] };
     throw error;
