@@ -297,7 +297,7 @@ function renderPerson(doc: SubjectAccessDocument): string {
   const p = person.pupil;
   if (!p) return `<p>Not on the pupil register. The concerns below name this pupil by the id <span class="id">${escapeHtml(person.pupilId)}</span>.</p>`;
   const fact = (label: string, value: string | undefined): string => (value ? `<dt>${label}</dt><dd>${escapeHtml(value)}</dd>` : '');
-  return `<dl class="facts">${fact('Name', `${p.forename} ${p.surname}`)}${fact('Date of birth', p.dateOfBirth && formatUkDate(p.dateOfBirth))}${fact('Unique pupil number', p.uniquePupilNumber)}${fact('Admission number', p.admissionNumber)}${fact('Year group', p.yearGroup)}${fact('Class', p.registrationGroup)}${fact('School username', p.userPrincipalName)}${fact('Account id', p.userId)}${fact('Register status', p.status)}${fact('On the register since', formatUkDateTime(p.createdAt))}${fact('Last updated', formatUkDateTime(p.updatedAt))}</dl>
+  return `<dl class="facts">${fact('Name', `${p.forename} ${p.surname}`)}${fact('Date of birth', p.dateOfBirth && formatUkDate(p.dateOfBirth))}${fact('Unique pupil number', p.uniquePupilNumber)}${fact('Admission number', p.admissionNumber)}${fact('Year group', p.yearGroup)}${fact('Class', p.registrationGroup)}${fact('School username', p.userPrincipalName)}${fact('Account id', p.userId)}${fact('Register status', p.status)}${fact('Teams chat reference', doc.teamsConversationHeld ? 'Held, so the app can send this pupil their acceptable-use agreement in Teams' : undefined)}${fact('On the register since', formatUkDateTime(p.createdAt))}${fact('Last updated', formatUkDateTime(p.updatedAt))}</dl>
     <p>No password is kept: each is printed once, on a slip for the pupil.</p>`;
 }
 

@@ -76,7 +76,9 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function exportSubjectAccessPack(deps: SubjectAccessDependencies, exporter: Principal, input: SubjectAccessInput): Promise<SubjectAccessOutcome> {
   const asked = text(input.aadObjectId) || text(input.upn);
   if (!hasAnyRole(exporter, ...SUBJECT_ACCESS_ROLES)) {
-    await deps.audit.appendAudit(deps.schoolId, { actorId: exporter.aadObjectId, action: SUBJECT_ACCESS_ACTION, target: `person:${asked.slice(0, 100)}`, outcome: 'denied' });
+    // A school username carries the child's name, so a refused request about one is audited without it.
+    const target = asked.includes('@') ? 'person:username' : `person:${asked.slice(0, 100)}`;
+    await deps.audit.appendAudit(deps.schoolId, { actorId: exporter.aadObjectId, action: SUBJECT_ACCESS_ACTION, target, outcome: 'denied' });
     return { kind: 'forbidden' };
   }
   const today = londonDate(deps.clock());
@@ -98,7 +100,7 @@ export async function exportSubjectAccessPack(deps: SubjectAccessDependencies, e
     person.kind === 'pupil' ? deps.incidents.listSanctions(deps.schoolId, { pupilId: person.pupilId }) : Promise.resolve([] as SanctionRecord[]),
     acknowledgementsOf(deps, person),
     auditAbout(deps, person, new Set(references)),
-    person.kind === 'staff' ? deps.conversations.getConversation(deps.schoolId, person.aadObjectId) : Promise.resolve(undefined),
+    accountIdOf(person) ? deps.conversations.getConversation(deps.schoolId, accountIdOf(person)!) : Promise.resolve(undefined),
     otherPupilsIn(deps, person, related.map((r) => r.incident)),
     deps.training ? deps.training(deps.schoolId, person) : Promise.resolve(undefined),
     deps.consent ? deps.consent(deps.schoolId, person) : Promise.resolve(undefined),
@@ -220,6 +222,11 @@ async function otherPupilsIn(deps: SubjectAccessDependencies, person: SubjectAcc
     names.set(id, row ? `${row.forename} ${row.surname}`.trim() : '');
   });
   return names;
+}
+
+/** The person's Entra account: a member of staff's own id, or a pupil's account from the register. */
+function accountIdOf(person: SubjectAccessPerson): string | undefined {
+  return person.kind === 'staff' ? person.aadObjectId : person.pupil?.userId;
 }
 
 const ROLE_PRIORITY: readonly Role[] = ['headteacher', 'dsl', 'coordinator', 'chair', 'governor', 'admin', 'staff', 'pupil'];

@@ -134,6 +134,13 @@ describe('subject access API', () => {
     }
   });
 
+  it('audits a refused request about a school username without the username (it carries the child\'s name)', async () => {
+    expect((await call('coordinator', { upn: '20ottoline@hollin.example' })).status).toBe(403);
+    const denied = (await auditOf('subject-access.export')).filter((e) => e.outcome === 'denied');
+    expect(denied.map((e) => e.target)).toContain('person:username');
+    expect(JSON.stringify(denied)).not.toContain('ottoline');
+  });
+
   it('says what is wrong with a request, and that an unknown pupil has no records', async () => {
     expect((await call('dsl', { upn: 'P-ALICE', aadObjectId: users.accused.aadObjectId })).status).toBe(400);
     expect((await call('dsl', { aadObjectId: 'not-a-guid' })).body.problems).toEqual([expect.stringContaining('Entra object id')]);
