@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigurationError } from './config';
-import type { AppFeature, FeatureFactory } from './feature';
+import type { AppFeature, FeatureContext, FeatureFactory } from './feature';
+import type { JsonRoute } from '../tab/server/api-responses';
+import { registerAupRoutes } from '../tab/server/aup-routes';
 import { AdapterAupCardSender, createAupBotFeature } from '../bot/aup-feature';
 import type { GraphGateway } from '../graph/graph-gateway';
 import { AupStore } from '../records/aup-store';
@@ -97,34 +99,46 @@ export interface AupFeatureOptions {
   reminderJobEveryMs?: number;
 }
 
+/** The AUP use cases' dependencies and the access gate's, for one school. */
+export function aupDependencies(context: FeatureContext, options: AupFeatureOptions = {}): { deps: AupCampaignDependencies; gate: AupAccessGateDependencies } {
+  const folder = new AupDocumentFolder(context.config.aup.documentsDir);
+  const deps: AupCampaignDependencies = {
+    schoolId: context.config.school.id,
+    documents: folder,
+    store: new AupStore(context.tables),
+    audit: context.audit,
+    roles: context.roles,
+    clock: context.clock,
+    logger: context.logger,
+    conversations: context.conversations,
+    sender: new AdapterAupCardSender(context.adapter, context.config.bot.appId),
+    installer: (() => {
+      const catalogId = options.teamsAppCatalogId ?? context.config.aup.teamsAppCatalogId;
+      return context.graph && catalogId ? new GraphAupAppInstaller(context.graph, catalogId) : undefined;
+    })(),
+    reminderDays: context.config.aup.reminderDays,
+    gateListener: accessGateListener(() => gate),
+  };
+  const gate: AupAccessGateDependencies = {
+    ...deps,
+    accessGateOn: context.config.aup.accessGate,
+    register: new PupilRegisterStore(context.tables),
+    ...(context.graph ? { graph: context.graph } : {}),
+  };
+  return { deps, gate };
+}
+
+/** The tab's paper-form routes (tab/server/aup-routes.ts), with the access gate so a recorded pupil form releases the pupil. */
+export function aupTabRoutes(context: FeatureContext): (api: JsonRoute) => void {
+  const { deps } = aupDependencies(context);
+  return (api) => registerAupRoutes(api, { ...deps, register: new PupilRegisterStore(context.tables) });
+}
+
 /** AUP acknowledgements: `/aup`, the card verbs, campaigns with reminders, coverage and paper forms. */
 export function createAupFeature(options: AupFeatureOptions = {}): FeatureFactory {
   return (context): AupFeature => {
-    const folder = new AupDocumentFolder(context.config.aup.documentsDir);
-    folder.checkAtStartup();
-    const deps: AupCampaignDependencies = {
-      schoolId: context.config.school.id,
-      documents: folder,
-      store: new AupStore(context.tables),
-      audit: context.audit,
-      roles: context.roles,
-      clock: context.clock,
-      logger: context.logger,
-      conversations: context.conversations,
-      sender: new AdapterAupCardSender(context.adapter, context.config.bot.appId),
-      installer: (() => {
-        const catalogId = options.teamsAppCatalogId ?? context.config.aup.teamsAppCatalogId;
-        return context.graph && catalogId ? new GraphAupAppInstaller(context.graph, catalogId) : undefined;
-      })(),
-      reminderDays: context.config.aup.reminderDays,
-      gateListener: accessGateListener(() => gate),
-    };
-    const gate: AupAccessGateDependencies = {
-      ...deps,
-      accessGateOn: context.config.aup.accessGate,
-      register: new PupilRegisterStore(context.tables),
-      ...(context.graph ? { graph: context.graph } : {}),
-    };
+    new AupDocumentFolder(context.config.aup.documentsDir).checkAtStartup();
+    const { deps, gate } = aupDependencies(context, options);
     const aup: AupUseCases = {
       getAupCoverageSummary: (schoolId) => getAupCoverageSummary(deps, schoolId),
       getAupCoverage: (principal) => getAupCoverage(deps, principal),

@@ -16,6 +16,13 @@ import { ProvisioningRunStore } from '../records/provisioning-run-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import { retentionDependencies } from './retention-feature';
 import { caseDependencies, caseTabRoutes } from './case-wiring';
+import { aupTabRoutes } from './aup-feature';
+import type { JsonRoute } from '../tab/server/api-responses';
+
+/** Adds the school-records routes (paper AUP forms, …) to the case view's extra routes. */
+function withRecordRoutes<T extends { extraRoutes: ((api: JsonRoute) => void)[] }>(routes: T, more: ((api: JsonRoute) => void)[]): T {
+  return { ...routes, extraRoutes: [...routes.extraRoutes, ...more] };
+}
 
 /** The local stand-in identity's key: never when deployed (config refuses it too; this is the second lock). */
 function localIdentitySecretOf(config: AppConfig): string | undefined {
@@ -105,7 +112,7 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
             register,
             packs: { schoolId, schoolName: context.config.school.name, incidents: context.incidents, pupils: register, audit: context.audit, roles: context.roles, clock: context.clock },
           },
-          ...caseTabRoutes(caseDependencies(context, aggregates, register)),
+          ...withRecordRoutes(caseTabRoutes(caseDependencies(context, aggregates, register)), [aupTabRoutes(context)]),
         }),
     };
   };

@@ -21,14 +21,17 @@ export interface AupAcknowledgement {
   parentName?: string;
   /** Paper: the coordinator who entered the form. */
   recordedBy?: string;
+  /** A parent's agreement: the child it is for (their Entra object id, or `pupil-<register key>`). */
+  forPupil?: string;
   recordedAt: string;
 }
 
-interface AcknowledgementEntity extends Omit<AupAcknowledgement, 'parentName' | 'recordedBy'> {
+interface AcknowledgementEntity extends Omit<AupAcknowledgement, 'parentName' | 'recordedBy' | 'forPupil'> {
   partitionKey: string;
   rowKey: string;
   parentName: string;
   recordedBy: string;
+  forPupil?: string;
 }
 
 /** A campaign asking an audience to acknowledge the current version of a document. */
@@ -119,7 +122,7 @@ export class AupStore {
       const table = await this.acknowledgements();
       const rowKey = acknowledgementRowKey(ack.documentId, ack.version, ack.personId);
       try {
-        await table.createEntity<AcknowledgementEntity>({ partitionKey: schoolId, rowKey, ...ack, parentName: ack.parentName ?? '', recordedBy: ack.recordedBy ?? '' });
+        await table.createEntity<AcknowledgementEntity>({ partitionKey: schoolId, rowKey, ...ack, parentName: ack.parentName ?? '', recordedBy: ack.recordedBy ?? '', ...(ack.forPupil ? { forPupil: ack.forPupil } : {}) });
         return { created: true, acknowledgement: ack };
       } catch (error) {
         if (!isConflict(error)) throw error;
@@ -268,6 +271,7 @@ function toAcknowledgement(e: AcknowledgementEntity): AupAcknowledgement {
     channel: e.channel,
     ...(e.parentName ? { parentName: e.parentName } : {}),
     ...(e.recordedBy ? { recordedBy: e.recordedBy } : {}),
+    ...(e.forPupil ? { forPupil: e.forPupil } : {}),
     recordedAt: e.recordedAt,
   };
 }

@@ -5,8 +5,9 @@ import { isRole, type Role } from './roles';
  * Who a document is for. Roles are people with accounts who acknowledge in Teams; `eyfs` and `visitor`
  * have no account and are acknowledged on paper, which the coordinator records.
  */
-export type AupAudience = Role | 'eyfs' | 'visitor';
-export const PAPER_AUDIENCES = ['eyfs', 'visitor'] as const;
+export type AupAudience = Role | 'eyfs' | 'visitor' | 'parent';
+/** `parent`: a parent's or carer's agreement (EYFS and KS1), signed on paper and linked to their child. */
+export const PAPER_AUDIENCES = ['eyfs', 'visitor', 'parent'] as const;
 
 /** A rule heading and its rules, as the card shows them. */
 export interface AupRuleGroup {
@@ -72,7 +73,7 @@ export function parseAupDocument(content: string, source: string): AupDocument {
   const audience: AupAudience[] = [];
   for (const word of audienceWords) {
     if (isRole(word) || (PAPER_AUDIENCES as readonly string[]).includes(word)) audience.push(word as AupAudience);
-    else problems.push(`"${word}" is not an audience (use roles such as staff, governor, pupil, or eyfs, visitor)`);
+    else problems.push(`"${word}" is not an audience (use roles such as staff, governor, pupil, or eyfs, visitor, parent)`);
   }
   if (audienceWords.length === 0) problems.push('audience is missing');
   const text = match[2]!.trim();

@@ -128,13 +128,23 @@ describe('the sample documents we ship', () => {
   const documents = readdirSync(dir).filter((f) => f.endsWith('.md')).map((f) => parseAupDocument(readFileSync(join(dir, f), 'utf8'), f));
 
   it('cover every audience the product names, with unique ids', () => {
-    expect(documents.map((d) => d.id).sort()).toEqual(['eyfs-code', 'governor-aup', 'pupil-ks1-aup', 'staff-aup', 'visitor-aup']);
+    expect(documents.map((d) => d.id).sort()).toEqual(['eyfs-code', 'governor-aup', 'parent-agreement', 'pupil-ks1-aup', 'staff-aup', 'visitor-aup']);
     expect(checkAupLibrary(documents)).toEqual([]);
     expect(checkAupLibrary([...documents, documents[0]!])).toHaveLength(1);
   });
 
   it('each has grouped rules', () => {
     for (const document of documents) expect(document.groups.length).toBeGreaterThan(0);
+  });
+
+  it('tell pupils never to share their password, as the school policies say', () => {
+    const ks2 = parseAupDocument(readFileSync(join(dir, 'key-stage-2', 'pupil-ks2.md'), 'utf8'), 'pupil-ks2.md');
+    for (const pupil of [...documents.filter((d) => d.audience.includes('pupil')), ks2]) {
+      const rules = pupil.groups.flatMap((g) => g.rules).join('\n');
+      expect(rules).toMatch(/never (tell|give)[^.\n]*password[^.\n]*not even my best friend/i);
+      expect(rules).not.toMatch(/except/i);
+    }
+    expect(ks2).toMatchObject({ id: 'pupil-ks2-aup', audience: ['pupil'], needsParent: true });
   });
 });
 
