@@ -63,7 +63,7 @@ export function controllerNameOf(facts: Pick<PrivacyNoticeFacts, 'schoolName' | 
 export function incidentRetentionText(rule: RetentionRule): string {
   const from = rule.from === 'created' ? 'the day it was reported' : 'the day it was closed';
   return (
-    `Until the ${YEARS_AFTER_BIRTH}th birthday of the youngest pupil it is about (their date of birth plus ${YEARS_AFTER_BIRTH} years), as the IRMS toolkit for schools advises for child-protection records. ` +
+    `Until the ${YEARS_AFTER_BIRTH}th birthday of the youngest pupil it is about (their date of birth plus ${YEARS_AFTER_BIRTH} years), as the IRMS toolkit for schools advises for child-protection records, and never less than ${rule.fallbackYears} years from the day it was reported. ` +
     `Where that cannot be worked out (a pupil's date of birth is not known, or the concern is about an adult), ${rule.fallbackYears} years from ${from}, and never less than the pupils' own date-of-birth rule. ` +
     'Nothing is deleted automatically: the Designated Safeguarding Lead or the headteacher approves each deletion, and a record under a legal hold (an inquiry, a claim or a police investigation) is kept until the hold is lifted.'
   );

@@ -60,6 +60,7 @@ describe('the privacy notice', () => {
     const records = sectionText(html, 'records');
     expect(records).toContain('date of birth plus 25 years');
     expect(records).toContain('30 years from the day it was closed');
+    expect(records).toContain('never less than 30 years from the day it was reported');
     expect(records).toContain('deleted 45 days after a pupil leaves');
     expect(sectionText(renderPrivacyNotice({ ...FACTS, retention: { fallbackYears: 25, from: 'created' } }), 'records')).toContain('25 years from the day it was reported');
     for (const record of ['Online-safety concerns', 'Acceptable-use agreements', 'Online-safety training', 'Photograph and video consent', 'Audit log', 'Pupil accounts']) expect(records).toContain(record);
