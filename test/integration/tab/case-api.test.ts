@@ -3,7 +3,7 @@ import { AuditStore } from '../../../records/audit-store';
 import { IncidentStore, type IncidentRecord } from '../../../records/incident-store';
 import { PupilRegisterStore, type PupilRecord } from '../../../records/pupil-register-store';
 import { DEFAULT_RESPONSE_MATRIX, SANCTION_ACTIONS } from '../../../school/response-matrix';
-import { restoreDueSanctions } from '../../../usecases/case-actions';
+import { restoreDueSanctions, suspendPupilAccess } from '../../../usecases/case-actions';
 import { closeIncident } from '../../../usecases/triage-incidents';
 import { createGatewayForFake, GraphFake } from '../../support/graph-fake';
 import { rolesOf, tabApiCaller, tabRoleUsers, type Who } from '../../support/tab-api';
@@ -234,5 +234,31 @@ describe('the DSL case view and its actions', () => {
     expect((await incidents.getIncident(app.schoolId, 'ES-2026-0509'))!.status).toBe('closed');
     const closes = await audit.listAudit(app.schoolId, { target: 'ES-2026-0509', action: 'incident.close' });
     expect(closes.map((e) => e.outcome)).toEqual(['succeeded']);
+  });
+
+  it('in Graph plan mode records what a suspension would do and changes nothing in Microsoft 365', async () => {
+    await seed('ES-2026-0510', { type: 'network-misuse' });
+    const requestsBefore = fake.records.length;
+    const register = new PupilRegisterStore(app.services.tables);
+    const deps = {
+      schoolId: app.schoolId,
+      incidents,
+      audit,
+      matrix: DEFAULT_RESPONSE_MATRIX,
+      clock: () => now,
+      aggregates: { updateMonth: async () => undefined },
+      roles: { listRoleMembers: async () => [] },
+      register,
+      pupils: register,
+      graph: undefined,
+    };
+    const head = { aadObjectId: users.headteacher.aadObjectId, roles: new Set(['headteacher', 'staff'] as const) };
+    const current = (await incidents.getIncident(app.schoolId, 'ES-2026-0510'))!;
+    const result = await suspendPupilAccess(deps, head, 'ES-2026-0510', { etag: current.etag, upn, kind: 'suspend-access', until: '2026-06-20', why: 'Proxy use' });
+    expect(result.kind).toBe('ok');
+    if (result.kind !== 'ok' || !('chronology' in result.value)) throw new Error('not saved');
+    expect(result.value.sanction.state).toBe('planned');
+    expect(result.value.chronology.at(-1)!.what).toMatch(/^Plan mode: would suspend/);
+    expect(fake.records.length).toBe(requestsBefore);
   });
 });
