@@ -70,6 +70,24 @@ const RELATION_LABELS: Readonly<Record<SubjectRelation, string>> = {
   'given-access': 'given access to it by a referral',
 };
 
+const STATUS_LABELS: Readonly<Record<string, string>> = { open: 'Open', 'in-progress': 'In progress', closed: 'Closed' };
+
+/** Keyed by string so a chronology kind added later still prints (as its id). */
+const EVENT_LABELS: Readonly<Record<string, string>> = {
+  reported: 'Reported',
+  action: 'Action',
+  status: 'Status changed',
+  'parents-informed': 'Parents or carers informed',
+  closed: 'Closed',
+  referral: 'Referral',
+  'referral-outcome': 'Referral outcome',
+  reclassified: 'Reclassified',
+  cpoms: 'CPOMS reference',
+  sanction: 'Sanction',
+  'close-requested': 'Close requested',
+  attachment: 'Evidence attached',
+};
+
 const REFERRAL_LABELS: Readonly<Record<string, string>> = {
   dsl: 'Designated Safeguarding Lead',
   headteacher: 'Headteacher',
@@ -255,7 +273,7 @@ function renderIncident(item: PackIncident, position: number, count: number, doc
   });
   const rows = [...chronology]
     .sort((a, b) => a.sequence - b.sequence)
-    .map((e) => `<tr><td>${escapeHtml(formatUkDateTime(e.at))}</td><td>${who(e.actorId)}</td><td>${escapeHtml(e.kind)}</td><td class="text">${free(actionLabel(e.what))}</td><td class="text">${free(e.why)}</td></tr>`)
+    .map((e) => `<tr><td>${escapeHtml(formatUkDateTime(e.at))}</td><td>${who(e.actorId)}</td><td>${escapeHtml(EVENT_LABELS[e.kind] ?? e.kind)}</td><td class="text">${free(actionLabel(e.what))}</td><td class="text">${free(e.why)}</td></tr>`)
     .join('');
   const referrals = (incident.referrals ?? []).map((r: Referral) => `<tr><td>${escapeHtml(REFERRAL_LABELS[r.to] ?? r.to)}</td><td>${escapeHtml(formatUkDate(r.on))}</td><td class="text">${free(r.why)}</td><td class="text">${r.outcome ? free(r.outcome) : 'Awaited'}</td></tr>`).join('');
   const details = `
@@ -284,7 +302,7 @@ function renderIncident(item: PackIncident, position: number, count: number, doc
       <dt>Reported</dt><dd>${escapeHtml(formatUkDateTime(incident.createdAt))} by ${who(incident.reporterId, allegation ? 'reporter' : 'member of staff')}</dd>
       <dt>Who was involved</dt><dd>${involved.join(', ')}</dd>
       <dt>Child protection</dt><dd>${incident.childProtection || incident.audience === 'child-protection' ? 'Yes' : 'No'}</dd>
-      <dt>Status</dt><dd>${escapeHtml(incident.status)}${incident.closedAt ? ` (closed ${escapeHtml(formatUkDateTime(incident.closedAt))})` : ''}</dd>
+      <dt>Status</dt><dd>${escapeHtml(STATUS_LABELS[incident.status] ?? incident.status)}${incident.closedAt ? ` (closed ${escapeHtml(formatUkDateTime(incident.closedAt))})` : ''}</dd>
     </dl>${body}
   </section>`;
 }
