@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { AupStore } from '../../records/aup-store';
+import { PupilRegisterStore } from '../../records/pupil-register-store';
+import { newUser } from '../support/teams-activities';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const NOW = new Date('2026-11-23T09:00:00Z');
+const coordinator = newUser('Coordinator');
+const teacher = newUser('Teacher');
+const pupil = newUser('Paper Pupil');
+
+describe('the paper AUP page in headless Chromium', () => {
+  let app: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
+    app = await startTestApp({
+      roles: { staff: [coordinator, teacher], coordinator: [coordinator], pupil: [pupil] },
+      env: { SECRET_LOCAL_IDENTITY_KEY: randomBytes(32).toString('hex') },
+      overrides: { clock: () => NOW },
+    });
+    await new PupilRegisterStore(app.services.tables).savePupils(app.schoolId, [
+      { externalId: 'P201', forename: 'Paper', surname: 'Pupil', cohort: '2026', userPrincipalName: '2026paperp@school.example', userId: pupil.aadObjectId, status: 'active', groups: [], createdAt: NOW.toISOString(), updatedAt: NOW.toISOString() },
+    ]);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it("the coordinator records a pupil's paper form, sees a problem named, and records a CSV", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/aup.html?as=${coordinator.aadObjectId}`);
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    await page.selectOption('#document', 'pupil-ks1-aup');
+    await page.selectOption('#signed-by', 'pupil');
+    await page.fill('#upn', '2026paperp@school.example');
+    await page.fill('#signed-on', '2026-11-20');
+    await page.click('#record');
+    await expect(page.locator('#one-problems').innerText()).resolves.toContain('parent or carer');
+    await page.fill('#name', 'A Carer');
+    await page.click('#record');
+    await page.waitForFunction(() => document.getElementById('one-result')!.textContent!.startsWith('Recorded'));
+    expect(await new AupStore(app.services.tables).getAcknowledgement(app.schoolId, 'pupil-ks1-aup', 1, pupil.aadObjectId)).toMatchObject({ channel: 'paper', parentName: 'A Carer' });
+
+    await page.selectOption('#signed-by', 'staff');
+    await expect(page.locator('#upn-field').isHidden()).resolves.toBe(true);
+    const csv = ['document_id,version,signed_by,upn,aad_object_id,name,signed_on', 'visitor-aup,1,visitor,,,Dee Visitor,2026-11-19', 'visitor-aup,7,visitor,,,Old Form,2026-11-19'].join('\n');
+    await page.setInputFiles('#csv-file', { name: 'forms.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.click('#csv-record');
+    await page.waitForFunction(() => document.getElementById('csv-result')!.textContent!.includes('recorded'));
+    await expect(page.locator('#csv-result').innerText()).resolves.toBe('1 recorded, 0 already recorded, 1 not recorded.');
+    await expect(page.locator('#csv-problems tbody').innerText()).resolves.toContain('not the current version');
+    await page.close();
+  });
+
+  it('tells a teacher the page is not theirs', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/aup.html?as=${teacher.aadObjectId}`);
+    await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('coordinator'), undefined, { timeout: 15_000 });
+    await expect(page.locator('#aup').isHidden()).resolves.toBe(true);
+    await page.close();
+  });
+});
