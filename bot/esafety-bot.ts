@@ -6,8 +6,10 @@ import {
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type ConversationReference,
+  type InvokeResponse,
   type MessagingExtensionAction,
   type MessagingExtensionActionResponse,
+  type SearchInvokeValue,
 } from 'botbuilder';
 import type { Logger } from '../app/logger';
 import type { RoleDirectory } from '../identity/role-directory';
@@ -18,8 +20,10 @@ import { readIncidentForm, schoolDate } from '../school/incident-submission';
 import { canReportIncidents, type Principal } from '../school/roles';
 import { deliverClaimedAlerts, deliverPendingAlerts, type AlertDeliveryDependencies } from '../usecases/deliver-alerts';
 import { listMyReports, reportIncident, type ReportIncidentDependencies } from '../usecases/report-incident';
+import { pupilsForReportCard, searchPupilsForReport } from '../usecases/pupil-picker';
 import { cardResponse, messageResponse, type BotFeature } from './bot-feature';
-import { buildIncidentRecordedCard, buildMyReportsCard, buildReportCard, toAttachment, type AdaptiveCardJson } from './cards/cards';
+import { buildIncidentRecordedCard, buildMyReportsCard, buildReportCard, PUPIL_DATASET, toAttachment, type AdaptiveCardJson } from './cards/cards';
+import { answerTypeahead, searchError, type TypeaheadDataset } from './typeahead';
 
 export interface EsafetyBotDependencies {
   schoolId: string;
@@ -32,6 +36,8 @@ export interface EsafetyBotDependencies {
   newId?: () => string;
   /** Commands and card verbs contributed by other features (AUPs, meetings, …). */
   features?: BotFeature[];
+  /** Typeahead datasets besides the report card's pupils (e.g. staff); each checks roles and audits itself. */
+  searchDatasets?: TypeaheadDataset[];
 }
 
 function helpText(features: readonly BotFeature[]): string {
@@ -44,6 +50,10 @@ function helpText(features: readonly BotFeature[]): string {
     'If a child is in immediate danger, call 999 and tell the DSL in person now.',
   ].join('\n\n');
 }
+
+/** What someone who is not staff is told when they ask for the report card: who to talk to, and nothing else. */
+const NOT_STAFF =
+  'Only members of staff can report concerns here. If you are worried about a child, please talk to the school\'s e-safety coordinator or the Designated Safeguarding Lead (DSL) today. If a child is in immediate danger, call 999.';
 
 const SAFE_ERROR = 'Sorry, something went wrong on our side. Nothing has been lost: please try again in a minute, and tell the DSL in person if it is urgent.';
 const NOT_SAVED_UNEXPECTED =
@@ -63,12 +73,21 @@ export class EsafetyBot extends TeamsActivityHandler {
   private readonly newId: () => string;
   private readonly features: readonly BotFeature[];
   private readonly helpText: string;
+  private readonly datasets: readonly TypeaheadDataset[];
 
   constructor(private readonly deps: EsafetyBotDependencies) {
     super();
     this.newId = deps.newId ?? randomUUID;
     this.features = deps.features ?? [];
     this.helpText = helpText(this.features);
+    const pupils: TypeaheadDataset = {
+      name: PUPIL_DATASET,
+      search: async (principal, query, correlationId) => {
+        const outcome = await searchPupilsForReport(deps.report, principal, query, correlationId);
+        return outcome.kind === 'results' ? { kind: 'results', results: outcome.pupils.map((p) => ({ title: p.label, value: `pupil:${p.pupilId}` })) } : outcome;
+      },
+    };
+    this.datasets = [pupils, ...(deps.searchDatasets ?? [])];
 
     this.onMessage(async (context, next) => {
       const principal = await this.identify(context);
@@ -98,8 +117,8 @@ export class EsafetyBot extends TeamsActivityHandler {
     if (contributed) return contributed.handle(context, principal, args);
     switch (command) {
       case 'report': {
-        const card = buildReportCard({ submissionId: this.newId(), pupilChoices: await this.pupilChoices() });
-        await context.sendActivity({ attachments: [toAttachment(card)] });
+        const card = await this.reportCard(principal, correlationId, { submissionId: this.newId() });
+        await context.sendActivity(card ? { attachments: [toAttachment(card)] } : NOT_STAFF);
         return;
       }
       case 'myreports': {
@@ -136,15 +155,14 @@ export class EsafetyBot extends TeamsActivityHandler {
   protected override async handleTeamsMessagingExtensionFetchTask(context: TurnContext, action: MessagingExtensionAction): Promise<MessagingExtensionActionResponse> {
     if (action.commandId !== 'reportMessage') return { task: { type: 'message', value: 'This action is not supported any more.' } };
     const principal = await this.identify(context);
-    if (!principal || !canReportIncidents(principal)) {
-      return { task: { type: 'message', value: 'Only members of staff can report concerns here. Please tell a member of staff or the DSL in person.' } };
-    }
+    // The use case decides, and audits a refusal; for anyone but staff the message's text goes nowhere.
+    if (!principal) return { task: { type: 'message', value: NOT_STAFF } };
     const payload = action.messagePayload;
     const text = htmlToText(payload?.body?.content ?? '');
     const description = `From a Teams message${payload?.linkToMessage ? ` (${payload.linkToMessage})` : ''}:\n${text}`.slice(0, 4000);
     const sentOn = payload?.createdDateTime ? schoolDate(new Date(payload.createdDateTime)) : '';
-    const card = buildReportCard({ submissionId: this.newId(), pupilChoices: await this.pupilChoices(), values: { description, occurredOn: sentOn } });
-    return dialog(card);
+    const card = await this.reportCard(principal, context.activity.id ?? this.newId(), { submissionId: this.newId(), values: { description, occurredOn: sentOn } });
+    return card ? dialog(card) : { task: { type: 'message', value: NOT_STAFF } };
   }
 
   protected override async handleTeamsMessagingExtensionSubmitAction(context: TurnContext, action: MessagingExtensionAction): Promise<MessagingExtensionActionResponse> {
@@ -159,19 +177,23 @@ export class EsafetyBot extends TeamsActivityHandler {
     const data = (typeof rawData === 'object' && rawData !== null ? rawData : {}) as Record<string, unknown>;
     const values = readIncidentForm(data);
     const submissionId = typeof data.submissionId === 'string' ? data.submissionId : '';
-    const cardAgain = async (problems: Parameters<typeof buildReportCard>[0]['problems'], banner?: string) => ({
-      kind: 'card' as const,
-      card: buildReportCard({ submissionId: submissionId || this.newId(), values, problems, banner, pupilChoices: await this.pupilChoices().catch(() => []) }),
-    });
+    let principal: Principal | undefined;
+    const cardAgain = async (problems: Parameters<typeof buildReportCard>[0]['problems'], banner?: string) => {
+      const options = { submissionId: submissionId || this.newId(), values, problems, banner };
+      // Only staff get a card back, and the pupils on it are read again for them (never taken from the submission).
+      if (!principal || !canReportIncidents(principal)) return { kind: 'message' as const, text: banner ?? NOT_STAFF };
+      const card = await this.reportCard(principal, correlationId, options).catch(() => buildReportCard({ ...options, pupilChoices: [], pupilSearch: PUPIL_DATASET }));
+      return { kind: 'card' as const, card: card ?? buildReportCard({ ...options, pupilChoices: [], pupilSearch: PUPIL_DATASET }) };
+    };
 
     try {
-      const principal = await this.identify(context);
+      principal = await this.identify(context);
       if (!principal) return { kind: 'message', text: 'I could not tell who you are. Please use Microsoft Teams with your school account.' };
       const outcome = await reportIncident(this.deps.report, { principal, submissionId, values, correlationId });
       switch (outcome.kind) {
         case 'forbidden':
           logger.warn('incident.report.denied', { actorId: principal.aadObjectId });
-          return { kind: 'message', text: 'Only members of staff can report concerns here. Please tell a member of staff or the DSL in person.' };
+          return { kind: 'message', text: NOT_STAFF };
         case 'invalid':
           return cardAgain(outcome.problems);
         case 'storage-unavailable':
@@ -199,9 +221,38 @@ export class EsafetyBot extends TeamsActivityHandler {
     }
   }
 
-  private async pupilChoices(): Promise<{ title: string; value: string }[]> {
-    const pupils = await this.deps.report.pupils.listPupilChoices(this.deps.schoolId);
-    return pupils.map((p) => ({ title: p.label, value: `pupil:${p.pupilId}` }));
+  /**
+   * The report card for staff, or undefined for anyone else (who must get no pupil data at all). A tiny roll is
+   * listed on the card; any other is searched as the user types, and the card lists only the pupils already chosen.
+   */
+  private async reportCard(
+    principal: Principal,
+    correlationId: string,
+    options: Omit<Parameters<typeof buildReportCard>[0], 'pupilChoices' | 'pupilSearch'>,
+  ): Promise<AdaptiveCardJson | undefined> {
+    const chosen = (options.values?.involved ?? '').split(',').map((t) => t.trim()).filter((t) => t.startsWith('pupil:')).map((t) => t.slice('pupil:'.length));
+    const pupils = await pupilsForReportCard(this.deps.report, principal, chosen, correlationId);
+    if (pupils.kind === 'forbidden') return undefined;
+    const pupilChoices = pupils.listed.map((p) => ({ title: p.label, value: `pupil:${p.pupilId}` }));
+    return buildReportCard({ ...options, pupilChoices, pupilSearch: PUPIL_DATASET });
+  }
+
+  /**
+   * Teams' dynamic typeahead (`application/search`). Handled before botbuilder's own reader, which refuses an
+   * empty query with an error; here an empty or short query just offers nobody.
+   */
+  protected override async onInvokeActivity(context: TurnContext): Promise<InvokeResponse> {
+    if (context.activity.name !== 'application/search') return super.onInvokeActivity(context);
+    const correlationId = context.activity.id ?? this.newId();
+    try {
+      const principal = await this.identify(context);
+      const response = await answerTypeahead(this.datasets, principal, context.activity.value as Partial<SearchInvokeValue> | undefined, correlationId);
+      return { status: response.statusCode, body: response };
+    } catch (error) {
+      this.deps.logger.error('typeahead.failed', { correlationId, errorName: (error as Error).name });
+      const body = searchError(500, 'InternalError', 'The search is not available right now: type the name again in a minute.');
+      return { status: 500, body };
+    }
   }
 
   /** Alerts are already safe in the outbox; sending them now is best effort, and the sweep retries. */

@@ -138,6 +138,22 @@ export class PupilRegisterStore {
     });
   }
 
+  /**
+   * The named pupils as report-card choices, each read by key (point reads in parallel): the submit path's
+   * lookup, whose cost follows the pupils a report names, not the size of the register. Leavers are absent.
+   */
+  async getPupilChoices(schoolId: string, externalIds: readonly string[]): Promise<RegisterPupilChoice[]> {
+    const found = await Promise.all([...new Set(externalIds)].map((id) => this.getPupil(schoolId, id)));
+    return found
+      .filter((p): p is PupilRecord => p !== undefined && (p.status === 'active' || p.status === 'pending'))
+      .map((p) => ({
+        pupilId: p.externalId,
+        label: `${p.forename} ${p.surname}${p.registrationGroup ? ` (${p.registrationGroup})` : ''}`,
+        yearGroup: p.yearGroup ?? '',
+        ...(p.dateOfBirth ? { dateOfBirth: p.dateOfBirth } : {}),
+      }));
+  }
+
   /** Active and pending pupils for the report card, sorted by class then name. */
   async listPupilChoices(schoolId: string): Promise<RegisterPupilChoice[]> {
     const pupils = (await this.listPupils(schoolId)).filter((p) => p.status === 'active' || p.status === 'pending');
@@ -152,6 +168,108 @@ export class PupilRegisterStore {
       .sort((a, b) => a.sortKey.localeCompare(b.sortKey, 'en-GB'))
       .map(({ sortKey: _sortKey, ...choice }) => choice);
   }
+
+  /**
+   * Every active or pending pupil when there are at most `limit` of them, else undefined: the report card's
+   * static list for a tiny school. Reads at most `limit + 1` rows (names and class only), whatever the roll's size.
+   */
+  async listPupilChoicesIfAtMost(schoolId: string, limit: number): Promise<RegisterPupilChoice[] | undefined> {
+    return guardStorage('list pupil choices', async () => {
+      const table = await this.table();
+      const found: RegisterPupilChoice[] = [];
+      const entities = table.listEntities<PupilEntity>({ queryOptions: { filter: `${odata`PartitionKey eq ${schoolId}`} and ${ON_ROLL}`, select: CHOICE_FIELDS } });
+      for await (const page of entities.byPage({ maxPageSize: limit + 1 })) {
+        for (const entity of page) found.push(choiceOf(entity));
+        if (found.length > limit) return undefined;
+      }
+      return sortChoices(found);
+    });
+  }
+
+  /**
+   * Pupils on the roll whose forename or surname (or the last part of a surname) starts with the first word of
+   * `text`, and with every other word too; case and accents are ignored. The prefix is a range filter the table
+   * service evaluates, and at most `limit` matches come back, reading no more than SEARCH_READ_LIMIT rows.
+   * Rows written before the search keys existed are still found when their names are capitalised as usual.
+   */
+  async searchPupilChoices(schoolId: string, text: string, limit: number): Promise<RegisterPupilChoice[]> {
+    const words = searchWords(text);
+    const first = words[0];
+    if (!first || limit <= 0) return [];
+    const end = prefixEnd(first);
+    const title = first.charAt(0).toUpperCase() + first.slice(1);
+    const titleEnd = prefixEnd(title);
+    const ranges = [
+      odata`(searchForename ge ${first} and searchForename lt ${end})`,
+      odata`(searchSurname ge ${first} and searchSurname lt ${end})`,
+      odata`(searchSurnameLast ge ${first} and searchSurnameLast lt ${end})`,
+      odata`(forename ge ${title} and forename lt ${titleEnd})`,
+      odata`(surname ge ${title} and surname lt ${titleEnd})`,
+    ];
+    const filter = `${odata`PartitionKey eq ${schoolId}`} and ${ON_ROLL} and (${ranges.join(' or ')})`;
+    return guardStorage('search pupils', async () => {
+      const table = await this.table();
+      const found: RegisterPupilChoice[] = [];
+      let read = 0;
+      for await (const page of table.listEntities<PupilEntity>({ queryOptions: { filter, select: CHOICE_FIELDS } }).byPage({ maxPageSize: SEARCH_READ_LIMIT })) {
+        for (const entity of page) {
+          read++;
+          const names = searchWords(`${entity.forename ?? ''} ${entity.surname ?? ''}`);
+          if (words.every((w) => names.some((n) => n.startsWith(w)))) found.push(choiceOf(entity));
+        }
+        if (found.length >= limit || read >= SEARCH_READ_LIMIT) break;
+      }
+      return sortChoices(found).slice(0, limit);
+    });
+  }
+}
+
+/** Pupils the report card may offer: on the roll, or being provisioned. */
+const ON_ROLL = "(status eq 'active' or status eq 'pending')";
+/** Only what a choice needs travels: never the UPN, groups or licence. */
+const CHOICE_FIELDS = ['externalId', 'forename', 'surname', 'registrationGroup', 'yearGroup', 'dateOfBirth'];
+/** Rows a single search may read, so a search costs one page at most, however common the prefix. */
+export const SEARCH_READ_LIMIT = 100;
+
+function choiceOf(entity: PupilEntity): RegisterPupilChoice {
+  const group = entity.registrationGroup ?? '';
+  return {
+    pupilId: entity.externalId ?? entity.rowKey,
+    label: `${entity.forename ?? ''} ${entity.surname ?? ''}${group ? ` (${group})` : ''}`.trim(),
+    yearGroup: entity.yearGroup ?? '',
+    ...(entity.dateOfBirth ? { dateOfBirth: entity.dateOfBirth } : {}),
+  };
+}
+
+function sortChoices(choices: RegisterPupilChoice[]): RegisterPupilChoice[] {
+  return choices.sort((a, b) => a.label.localeCompare(b.label, 'en-GB') || a.pupilId.localeCompare(b.pupilId));
+}
+
+/** A name or query as search words: accents folded, lower case, apostrophes dropped, split at spaces and hyphens. */
+export function searchWords(text: string): string[] {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/['’`]/g, '')
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0);
+}
+
+/** The first string after every string that starts with `prefix` (its last character plus one). */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/** The search keys stored on each row: range filters on them find a name by its start in any case or accent. */
+function searchKeysOf(pupil: PupilRecord): Record<string, string> {
+  const forename = searchWords(pupil.forename).join(' ');
+  const surnameWords = searchWords(pupil.surname);
+  const keys: Record<string, string> = {};
+  if (forename) keys.searchForename = forename;
+  if (surnameWords.length > 0) keys.searchSurname = surnameWords.join(' ');
+  if (surnameWords.length > 1) keys.searchSurnameLast = surnameWords[surnameWords.length - 1]!;
+  return keys;
 }
 
 /** The RowKey for an externalId. */
@@ -175,7 +293,7 @@ function toEntity(schoolId: string, pupil: PupilRecord): PupilEntity {
     const value = pupil[field];
     if (value !== undefined && value !== '') entity[field] = value;
   }
-  return entity;
+  return { ...entity, ...searchKeysOf(pupil) };
 }
 
 function fromEntity(entity: PupilEntity): PupilRecord {

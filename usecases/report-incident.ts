@@ -27,6 +27,10 @@ export interface PupilPicker {
   listPupilChoices(schoolId: string): Promise<PupilChoice[]>;
   /** The named pupils only, read by key (the submit path); without it the submit path lists every choice. */
   getPupilChoices?(schoolId: string, pupilIds: readonly string[]): Promise<PupilChoice[]>;
+  /** Every choice when the roll has at most `limit` pupils, else undefined (reads at most `limit + 1` rows). */
+  listPupilChoicesIfAtMost?(schoolId: string, limit: number): Promise<PupilChoice[] | undefined>;
+  /** Up to `limit` pupils whose names start with the words typed (the card's typeahead search). */
+  searchPupilChoices?(schoolId: string, text: string, limit: number): Promise<PupilChoice[]>;
 }
 
 export interface ReportIncidentDependencies {

@@ -4,6 +4,7 @@ import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import { INCIDENT_TYPES, incidentTypeLabel, type IncidentType } from '../../school/incident-types';
 import { INCIDENT_FIELDS, type FieldProblem, type IncidentFormValues } from '../../school/incident-submission';
+import { withTypeahead } from '../typeahead';
 import reportTemplate from './report-card.json';
 import recordedTemplate from './incident-recorded-card.json';
 import myReportsTemplate from './my-reports-card.json';
@@ -29,9 +30,29 @@ function expand(template: unknown, data: unknown): AdaptiveCardJson {
   return new ACData.Template(template).expand({ $root: data }) as AdaptiveCardJson;
 }
 
+/**
+ * Teams does not send a card over 28 KB
+ * (https://learn.microsoft.com/microsoftteams/platform/messaging-extensions/how-to/search-commands/define-search-command).
+ * The docs do not say which kilobyte, so cards are kept under the smaller reading, 28,000 bytes of UTF-8 JSON.
+ */
+export const CARD_BYTE_LIMIT = 28_000;
+
+/** The size Teams counts: the card's JSON in bytes. */
+export function cardBytes(card: AdaptiveCardJson): number {
+  return Buffer.byteLength(JSON.stringify(card), 'utf8');
+}
+
+/** The dataset the report card's "who was involved" picker searches as the user types (bot/typeahead.ts). */
+export const PUPIL_DATASET = 'pupils';
+/** A pupil's label on the card is cut to this many characters, so a long name cannot crowd out the form. */
+const MAX_CHOICE_TITLE = 80;
+
 export interface ReportCardOptions {
   submissionId: string;
+  /** Pupils listed on the card itself: a tiny school's whole roll, or only those already chosen. */
   pupilChoices: readonly InvolvedChoice[];
+  /** When set, the picker also searches this dataset as the user types (Teams' dynamic typeahead). */
+  pupilSearch?: string;
   values?: IncidentFormValues;
   problems?: readonly FieldProblem[];
   banner?: string;
@@ -43,14 +64,24 @@ export function buildReportCard(options: ReportCardOptions): AdaptiveCardJson {
   const errors = Object.fromEntries(INCIDENT_FIELDS.map((f) => [f, options.problems?.find((p) => p.field === f)?.message ?? '']));
   const banner =
     options.banner ?? (options.problems && options.problems.length > 0 ? 'Your report has not been sent yet: please check the highlighted answers.' : '');
-  return expand(reportTemplate, {
-    submissionId: options.submissionId,
-    values,
-    errors,
-    banner,
-    involvedChoices: [...options.pupilChoices, ...STANDARD_INVOLVED_CHOICES],
-    typeChoices: INCIDENT_TYPES.map((t) => ({ title: t.label, value: t.id })),
-  });
+  const build = (pupils: readonly InvolvedChoice[]): AdaptiveCardJson => {
+    const card = expand(reportTemplate, {
+      submissionId: options.submissionId,
+      values,
+      errors,
+      banner,
+      involvedChoices: [...pupils.map((p) => ({ title: shorten(p.title), value: p.value })), ...STANDARD_INVOLVED_CHOICES],
+      typeChoices: INCIDENT_TYPES.map((t) => ({ title: t.label, value: t.id })),
+    });
+    return options.pupilSearch ? withTypeahead(card, 'involved', options.pupilSearch, "Type a pupil's name, or choose below") : card;
+  };
+  const card = build(options.pupilChoices);
+  // A pasted message can leave too little room for the listed pupils; with search on, they can still be found.
+  return options.pupilSearch && options.pupilChoices.length > 0 && cardBytes(card) > CARD_BYTE_LIMIT ? build([]) : card;
+}
+
+function shorten(title: string): string {
+  return title.length > MAX_CHOICE_TITLE ? `${title.slice(0, MAX_CHOICE_TITLE - 1)}…` : title;
 }
 
 export interface RecordedCardOptions {

@@ -2,12 +2,17 @@ import {
   buildIncidentRecordedCard,
   buildMyReportsCard,
   buildReportCard,
+  CARD_BYTE_LIMIT,
+  cardBytes,
+  PUPIL_DATASET,
   STANDARD_INVOLVED_CHOICES,
   toAttachment,
   type AdaptiveCardJson,
   type MyReportRow,
   type RecordedCardOptions,
 } from '../../../bot/cards/cards';
+import { withTypeahead } from '../../../bot/typeahead';
+import { STATIC_PUPIL_LIMIT } from '../../../usecases/pupil-picker';
 import { INCIDENT_TYPES } from '../../../school/incident-types';
 import { INCIDENT_FIELDS, type FieldProblem, type IncidentFormValues } from '../../../school/incident-submission';
 import { DEFAULT_RESPONSE_MATRIX, ILLEGAL_CONTENT_GUIDANCE, suggestActions } from '../../../school/response-matrix';
@@ -269,5 +274,60 @@ describe('buildMyReportsCard', () => {
       ['ES-2026-0007', 'Data-protection breach', 'in progress', '2 February 2026'],
       ['ES-2025-0311', 'Other', 'closed', '1 December 2025'],
     ]);
+  });
+});
+
+describe('the report card for a school of any size (issue 11 §3)', () => {
+  // The worst labels a roll can produce: 80 two-byte letters each (longer labels are cut to 80 characters).
+  const widePupils = Array.from({ length: STATIC_PUPIL_LIMIT }, (_, i) => ({ title: `${'Ž'.repeat(120)}${i}`, value: `pupil:A${String(i).padStart(12, '0')}` }));
+  // The longest values the form takes, in three-byte characters: a pasted message, the action taken and the room.
+  const longest: IncidentFormValues = { ...typed, description: '語'.repeat(4000), actionTaken: '語'.repeat(2000), location: '語'.repeat(200) };
+
+  it('when the card searches pupils, the "who was involved" input asks Teams for the pupils dataset as the user types', () => {
+    const card = buildReportCard({ submissionId: 'sub-00000001', pupilChoices: [], pupilSearch: PUPIL_DATASET });
+    const involved = inputById(card, 'involved');
+    expect(involved['choices.data']).toEqual({ type: 'Data.Query', dataset: 'pupils' });
+    expect(involved.style).toBe('filtered');
+    expect(involved.isMultiSelect).toBe(true);
+    expect(involved.choices).toEqual([...STANDARD_INVOLVED_CHOICES]);
+    expect(parseCardProblems(card)).toEqual([]);
+  });
+
+  it('when the card does not search, it carries no Data.Query', () => {
+    const card = buildReportCard({ submissionId: 'sub-00000001', pupilChoices });
+    expect(JSON.stringify(card)).not.toContain('Data.Query');
+  });
+
+  it('when a pupil label is longer than 80 characters, cuts it to 80', () => {
+    const card = buildReportCard({ submissionId: 'sub-00000001', pupilChoices: [widePupils[0]!] });
+    const title = String((inputById(card, 'involved').choices as Element[])[0]!.title);
+    expect(title).toHaveLength(80);
+    expect(title.endsWith('…')).toBe(true);
+  });
+
+  it('when a tiny roll is listed with the widest labels, the blank card is far under 28 KB', () => {
+    const card = buildReportCard({ submissionId: 'sub-00000001', pupilChoices: widePupils, pupilSearch: PUPIL_DATASET });
+    expect((inputById(card, 'involved').choices as Element[]).length).toBe(STATIC_PUPIL_LIMIT + STANDARD_INVOLVED_CHOICES.length);
+    expect(cardBytes(card)).toBeLessThan(10_000);
+    expect(CARD_BYTE_LIMIT).toBeLessThanOrEqual(28 * 1024);
+  });
+
+  it('when the longest values and the widest tiny roll would pass 28 KB, the card drops the list and keeps the search', () => {
+    const without = buildReportCard({ submissionId: 'sub-00000001', pupilChoices: widePupils, values: longest, problems, banner: 'Not saved.' });
+    expect(cardBytes(without)).toBeGreaterThan(CARD_BYTE_LIMIT); // so the case below is a real one
+    const card = buildReportCard({ submissionId: 'sub-00000001', pupilChoices: widePupils, pupilSearch: PUPIL_DATASET, values: longest, problems, banner: 'Not saved.' });
+    expect(cardBytes(card)).toBeLessThan(CARD_BYTE_LIMIT);
+    expect(inputById(card, 'involved')['choices.data']).toEqual({ type: 'Data.Query', dataset: 'pupils' });
+    expect(inputById(card, 'description').value).toBe(longest.description);
+  });
+});
+
+describe('withTypeahead', () => {
+  it('when a second picker (e.g. staff) needs search, makes only that input a typeahead on its own dataset', () => {
+    const card = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'Container', items: [{ type: 'Input.ChoiceSet', id: 'subjectStaff', choices: [] }, { type: 'Input.ChoiceSet', id: 'other', choices: [] }] }] };
+    const searched = withTypeahead(card, 'subjectStaff', 'staff', 'Type a name');
+    const [staff, other] = ((searched.body as Element[])[0]!.items as Element[]);
+    expect(staff).toMatchObject({ id: 'subjectStaff', style: 'filtered', placeholder: 'Type a name', 'choices.data': { type: 'Data.Query', dataset: 'staff' } });
+    expect(other).toEqual({ type: 'Input.ChoiceSet', id: 'other', choices: [] });
   });
 });
