@@ -75,6 +75,10 @@ param roleGroupAdmin string = ''
 @description('Security group holding every pupil.')
 param roleGroupPupil string = ''
 
+@description('How storage and Key Vault are closed to public networks: privateEndpoints (no public access at all; the default) or serviceEndpoints (firewalls that admit only the web app\'s subnet; no private endpoint charges). Both put the web app in a VNet.')
+@allowed(['privateEndpoints', 'serviceEndpoints'])
+param networkIsolation string = 'privateEndpoints'
+
 @description('Days the Log Analytics workspace keeps logs.')
 @minValue(30)
 param logRetentionDays int = 30
@@ -88,6 +92,16 @@ var names = {
   keyVault: take('kv${replace(baseName, '-', '')}${suffix}', 24)
   logs: '${baseName}-logs'
   insights: '${baseName}-insights'
+  vnet: '${baseName}-vnet'
+}
+
+module network 'modules/network.bicep' = {
+  name: 'network'
+  params: {
+    location: location
+    vnetName: names.vnet
+    isolation: networkIsolation
+  }
 }
 
 module monitoring 'modules/monitoring.bicep' = {
@@ -105,6 +119,8 @@ module storage 'modules/storage.bicep' = {
   params: {
     location: location
     accountName: names.storage
+    isolation: networkIsolation
+    appSubnetId: network.outputs.appSubnetId
   }
 }
 
@@ -115,6 +131,20 @@ module vault 'modules/key-vault.bicep' = {
     vaultName: names.keyVault
     botAppPassword: botAppPassword
     graphClientSecret: graphClientSecret
+    isolation: networkIsolation
+    appSubnetId: network.outputs.appSubnetId
+  }
+}
+
+module privateEndpoints 'modules/private-endpoints.bicep' = if (networkIsolation == 'privateEndpoints') {
+  name: 'private-endpoints'
+  params: {
+    location: location
+    namePrefix: names.vnet
+    vnetId: network.outputs.vnetId
+    endpointSubnetId: network.outputs.endpointSubnetId
+    storageAccountName: storage.outputs.accountName
+    vaultName: vault.outputs.vaultName
   }
 }
 
@@ -137,6 +167,7 @@ module webApp 'modules/web-app.bicep' = {
     schoolId: schoolId
     schoolName: schoolName
     schoolDomain: schoolDomain
+    appSubnetId: network.outputs.appSubnetId
     roleGroups: {
       ROLE_GROUP_STAFF: roleGroupStaff
       ROLE_GROUP_COORDINATOR: roleGroupCoordinator
@@ -156,6 +187,7 @@ module access 'modules/role-assignments.bicep' = {
     principalId: webApp.outputs.principalId
     storageAccountName: storage.outputs.accountName
     vaultName: vault.outputs.vaultName
+    insightsName: monitoring.outputs.insightsName
   }
 }
 

@@ -10,6 +10,12 @@ param botAppPassword string
 @secure()
 param graphClientSecret string
 
+@description('privateEndpoints: no public network access at all; serviceEndpoints: the firewall admits only the app\'s subnet.')
+@allowed(['privateEndpoints', 'serviceEndpoints'])
+param isolation string
+@description('The web app\'s VNet integration subnet.')
+param appSubnetId string
+
 var botPasswordSecretName = 'bot-app-password'
 var graphSecretName = 'graph-client-secret'
 
@@ -23,7 +29,14 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
     enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: isolation == 'privateEndpoints' ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: 'Deny'
+      // Trusted Microsoft services only; App Service reads the Key Vault references over the VNet.
+      bypass: 'AzureServices'
+      virtualNetworkRules: isolation == 'serviceEndpoints' ? [{ id: appSubnetId }] : []
+      ipRules: []
+    }
   }
 }
 

@@ -21,7 +21,10 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
   properties: {
     Application_Type: 'web'
     WorkspaceResourceId: workspace.id
-    DisableLocalAuth: false
+    // Entra authentication only: telemetry is accepted from the web app's managed identity (Monitoring Metrics
+    // Publisher, modules/role-assignments.bicep), never from whoever holds the connection string's key.
+    // https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication
+    DisableLocalAuth: true
   }
 }
 

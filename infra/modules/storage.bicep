@@ -1,7 +1,13 @@
-// Azure Tables for the school's records. No shared keys: the web app reaches it with its managed identity.
+// Azure Tables for the school's records (and Blob storage for evidence). No shared keys: the web app reaches it with
+// its managed identity, over the VNet only (modules/network.bicep).
 
 param location string
 param accountName string
+@description('privateEndpoints: no public network access at all; serviceEndpoints: the firewall admits only the app\'s subnet.')
+@allowed(['privateEndpoints', 'serviceEndpoints'])
+param isolation string
+@description('The web app\'s VNet integration subnet.')
+param appSubnetId string
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: accountName
@@ -14,7 +20,25 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     defaultToOAuthAuthentication: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: isolation == 'privateEndpoints' ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: 'Deny'
+      bypass: 'None'
+      virtualNetworkRules: isolation == 'serviceEndpoints' ? [{ id: appSubnetId, action: 'Allow' }] : []
+      ipRules: []
+    }
+  }
+}
+
+// The records cannot be lost by deleting the account (or its resource group) by mistake: the lock must be removed
+// first, by someone allowed to (Owner or User Access Administrator). It does not stop the app's own data writes.
+// https://learn.microsoft.com/azure/azure-resource-manager/management/lock-resources
+resource recordsLock 'Microsoft.Authorization/locks@2020-05-01' = {
+  scope: account
+  name: 'records-cannot-delete'
+  properties: {
+    level: 'CanNotDelete'
+    notes: 'Holds the school\'s safeguarding records. See "Backing up the records" in the README before removing this lock.'
   }
 }
 

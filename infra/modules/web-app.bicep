@@ -17,6 +17,8 @@ param graphSecretUri string
 param schoolId string
 param schoolName string
 param schoolDomain string
+@description('The VNet subnet the app joins (regional VNet integration), through which it reaches storage and Key Vault.')
+param appSubnetId string
 
 @description('ROLE_GROUP_* setting name -> security group; empty values are left out.')
 param roleGroups object
@@ -45,7 +47,10 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
     httpsOnly: true
     clientAffinityEnabled: false
     keyVaultReferenceIdentity: 'SystemAssigned'
+    virtualNetworkSubnetId: appSubnetId
     siteConfig: {
+      // Everything outbound goes through the VNet, so storage and Key Vault are reached on their private addresses.
+      vnetRouteAllEnabled: true
       linuxFxVersion: 'NODE|22-lts'
       appCommandLine: 'node dist/app/main.js'
       healthCheckPath: '/healthz'
@@ -80,6 +85,8 @@ resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
   properties: union(
     {
       APPLICATIONINSIGHTS_CONNECTION_STRING: insights.properties.ConnectionString
+      // Local authentication is off on the component: the agent signs telemetry with the managed identity.
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
       SCM_DO_BUILD_DURING_DEPLOYMENT: 'false'
       ApplicationInsightsAgent_EXTENSION_VERSION: '~3'
       TABLES_ENDPOINT: tablesEndpoint

@@ -15,7 +15,7 @@ const NAMES_A_PLACE = /(Uri|Url|Name|Id)$/;
 const looksSecret = (name: string) => SECRET_LOOKING.test(name) && !NAMES_A_PLACE.test(name);
 
 /** App settings the platform reads rather than the app. */
-const PLATFORM_SETTINGS = new Set(['APPLICATIONINSIGHTS_CONNECTION_STRING', 'ApplicationInsightsAgent_EXTENSION_VERSION', 'SCM_DO_BUILD_DURING_DEPLOYMENT']);
+const PLATFORM_SETTINGS = new Set(['APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'ApplicationInsightsAgent_EXTENSION_VERSION', 'SCM_DO_BUILD_DURING_DEPLOYMENT']);
 
 interface BicepParam {
   name: string;
@@ -106,7 +106,8 @@ function readBicep(path: string): BicepFile {
     text,
     params,
     outputs: [...text.matchAll(/^output\s+(\w+)\s/gm)].map((m) => m[1]!),
-    resources: blocks(text, /^\s*resource\s+(\w+)\s+'([^'@]+)@[^']+'(?:\s+existing)?\s*=\s*(?:if\s*\(.*\)\s*)?\{/gm),
+    // A resource is an object, or a loop (`= [ for … ]`) whose body is the loop.
+    resources: blocks(text, /^\s*resource\s+(\w+)\s+'([^'@]+)@[^']+'(?:\s+existing)?\s*=\s*(?:if\s*\(.*\)\s*)?[{[]/gm),
     modules: blocks(text, /^module\s+(\w+)\s+'([^']+)'\s*=\s*(?:if\s*\(.*\)\s*)?\{/gm),
   };
 }
@@ -247,15 +248,16 @@ describe('infra templates', () => {
     expect(storage.text).toMatch(/primaryEndpoints\.table\b/);
   });
 
-  it('Key Vault uses RBAC, and the web app identity gets exactly the two data roles, scoped to their resources', () => {
+  it('Key Vault uses RBAC, and the web app identity gets exactly the three data roles, scoped to their resources', () => {
     expect(resourceOfType(moduleNamed('key-vault'), 'Microsoft.KeyVault/vaults').body).toMatch(/enableRbacAuthorization:\s*true\b/);
     const roles = moduleNamed('role-assignments');
     const assignments = roles.resources.filter((r) => r.target === 'Microsoft.Authorization/roleAssignments');
-    expect(assignments).toHaveLength(2);
+    expect(assignments).toHaveLength(3);
     const roleIds = [...roles.text.matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g)].map((m) => m[1]);
-    expect(roleIds.sort()).toEqual(['0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', '4633458b-17de-408a-b874-0445c86b69e6']);
+    // Storage Table Data Contributor, Monitoring Metrics Publisher (telemetry with local auth off), Key Vault Secrets User.
+    expect(roleIds.sort()).toEqual(['0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', '3913510d-42f4-4e42-8a64-420c390055eb', '4633458b-17de-408a-b874-0445c86b69e6']);
     const scopes = assignments.map((a) => /scope:\s*(\w+)/.exec(a.body)?.[1]).map((symbol) => roles.resources.find((r) => r.symbol === symbol)?.target);
-    expect(scopes.sort()).toEqual(['Microsoft.KeyVault/vaults', 'Microsoft.Storage/storageAccounts']);
+    expect(scopes.sort()).toEqual(['Microsoft.Insights/components', 'Microsoft.KeyVault/vaults', 'Microsoft.Storage/storageAccounts']);
     for (const assignment of assignments) expect(assignment.body).toMatch(/principalType:\s*'ServicePrincipal'/);
   });
 
@@ -272,10 +274,115 @@ describe('infra templates', () => {
     expect(main.text).toMatch(/messagingEndpoint:\s*'\$\{webApp\.outputs\.publicUrl\}\/api\/messages'/);
   });
 
-  it('Application Insights is workspace-based', () => {
+  it('Application Insights is workspace-based, with local authentication off and the app signing its telemetry with Entra', () => {
     const monitoring = moduleNamed('monitoring');
     resourceOfType(monitoring, 'Microsoft.OperationalInsights/workspaces');
-    expect(resourceOfType(monitoring, 'Microsoft.Insights/components').body).toMatch(/WorkspaceResourceId:\s*\w+\.id\b/);
+    const component = resourceOfType(monitoring, 'Microsoft.Insights/components').body;
+    expect(component).toMatch(/WorkspaceResourceId:\s*\w+\.id\b/);
+    expect(component).toMatch(/DisableLocalAuth:\s*true\b/);
+    expect(resourceOfType(moduleNamed('web-app'), 'Microsoft.Web/sites/config').body).toMatch(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING:\s*'Authorization=AAD'/);
+  });
+
+  describe('storage and Key Vault are closed to public networks', () => {
+    const isolation = main.params.find((p) => p.name === 'networkIsolation');
+
+    it('main.bicep chooses how with one parameter whose default is private endpoints, and offers no public option', () => {
+      expect(isolation).toBeDefined();
+      expect(main.text).toMatch(/@allowed\(\['privateEndpoints', 'serviceEndpoints'\]\)\s*\nparam networkIsolation string = 'privateEndpoints'/);
+      for (const call of ['storage', 'vault', 'network']) {
+        expect(main.modules.find((m) => m.symbol === call)?.body).toMatch(/isolation:\s*networkIsolation\b/);
+      }
+      expect(main.text).toMatch(/module privateEndpoints 'modules\/private-endpoints\.bicep' = if \(networkIsolation == 'privateEndpoints'\)/);
+    });
+
+    it.each([
+      ['storage', 'Microsoft.Storage/storageAccounts'],
+      ['key-vault', 'Microsoft.KeyVault/vaults'],
+    ])('%s: public access off with private endpoints, and otherwise a firewall that denies all but the app\'s subnet', (module, type) => {
+      const body = resourceOfType(moduleNamed(module), type).body;
+      expect(body).toMatch(/publicNetworkAccess:\s*isolation == 'privateEndpoints' \? 'Disabled' : 'Enabled'/);
+      expect(body).toMatch(/defaultAction:\s*'Deny'/);
+      expect(body).toMatch(/virtualNetworkRules:\s*isolation == 'serviceEndpoints' \? \[\{ id: appSubnetId\b/);
+      expect(body).toMatch(/ipRules:\s*\[\]/);
+      expect(body).not.toMatch(/publicNetworkAccess:\s*'Enabled'/);
+    });
+
+    it('the web app joins the VNet and routes all its outbound traffic through it', () => {
+      const site = resourceOfType(moduleNamed('web-app'), 'Microsoft.Web/sites').body;
+      expect(site).toMatch(/virtualNetworkSubnetId:\s*appSubnetId\b/);
+      expect(site).toMatch(/vnetRouteAllEnabled:\s*true\b/);
+      expect(main.modules.find((m) => m.symbol === 'webApp')?.body).toMatch(/appSubnetId:\s*network\.outputs\.appSubnetId\b/);
+      expect(moduleNamed('network').text).toMatch(/serviceName:\s*'Microsoft\.Web\/serverFarms'/);
+    });
+
+    it('private endpoints cover tables, blobs and the vault, each with its private DNS zone linked to the VNet', () => {
+      const endpoints = moduleNamed('private-endpoints');
+      for (const group of ['table', 'blob', 'vault']) expect(endpoints.text).toMatch(new RegExp(`group:\\s*'${group}'`));
+      expect(endpoints.text).toMatch(/privatelink\.table\./);
+      expect(endpoints.text).toMatch(/privatelink\.blob\./);
+      expect(endpoints.text).toMatch(/privatelink\.vaultcore\.azure\.net/);
+      resourceOfType(endpoints, 'Microsoft.Network/privateEndpoints');
+      resourceOfType(endpoints, 'Microsoft.Network/privateDnsZones/virtualNetworkLinks');
+      resourceOfType(endpoints, 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups');
+    });
+  });
+
+  it('the storage account that holds the records has a CanNotDelete lock', () => {
+    const storage = moduleNamed('storage');
+    const lock = resourceOfType(storage, 'Microsoft.Authorization/locks').body;
+    expect(lock).toMatch(/level:\s*'CanNotDelete'/);
+    const scope = /scope:\s*(\w+)/.exec(lock)?.[1];
+    expect(storage.resources.find((r) => r.symbol === scope)?.target).toBe('Microsoft.Storage/storageAccounts');
+  });
+
+  describe('the Entra app registration (infra/entra-app.bicep)', () => {
+    const entra = readBicep(join(INFRA, 'entra-app.bicep'));
+    const permissions = JSON.parse(readFileSync(join(INFRA, 'graph-permissions.json'), 'utf8')) as { application: string[]; delegated: string[] };
+    const map = JSON.parse(readFileSync(join(__dirname, '..', 'contract', 'permissions.json'), 'utf8')) as { permissions: Record<string, { schemes?: Record<string, unknown> }> };
+
+    it('uses the Microsoft Graph extension, declared in infra/bicepconfig.json', () => {
+      expect(entra.text).toMatch(/^extension microsoftGraphV1\s*$/m);
+      const config = JSON.parse(stripComments(readFileSync(join(INFRA, 'bicepconfig.json'), 'utf8'))) as { extensions?: Record<string, string> };
+      expect(config.extensions?.microsoftGraphV1).toMatch(/^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:/);
+    });
+
+    it('reads the permissions from infra/graph-permissions.json and resolves each name through Graph\'s own service principal', () => {
+      expect(entra.text).toMatch(/loadJsonContent\('graph-permissions\.json'\)/);
+      const graph = entra.resources.find((r) => r.target === 'Microsoft.Graph/servicePrincipals' && /appId:\s*graphAppId\b/.test(r.body));
+      expect(graph).toBeDefined();
+      expect(entra.text).toMatch(/var graphAppId = '00000003-0000-0000-c000-000000000000'/);
+      expect(entra.text).toMatch(/map\(applicationPermissions, \(name\) => filter\(graph\.appRoles, \(role\) => role\.value == name\)\[0\]\.id\)/);
+      expect(entra.text).toMatch(/map\(delegatedPermissions, \(name\) => filter\(graph\.oauth2PermissionScopes, \(scope\) => scope\.value == name\)\[0\]\.id\)/);
+    });
+
+    it('every permission it will look up exists in Microsoft\'s permission map for its kind, so the lookup cannot come back empty', () => {
+      const missing = [
+        ...permissions.application.filter((name) => !map.permissions[name]?.schemes?.Application).map((name) => `application ${name}`),
+        ...permissions.delegated.filter((name) => !map.permissions[name]?.schemes?.DelegatedWork).map((name) => `delegated ${name}`),
+      ];
+      expect(missing).toEqual([]);
+    });
+
+    it('is single tenant, requests the application permissions as roles and the delegated ones as scopes, and exposes access_as_user to the Teams clients', () => {
+      const app = resourceOfType(entra, 'Microsoft.Graph/applications').body;
+      expect(app).toMatch(/signInAudience:\s*'AzureADMyOrg'/);
+      expect(app).toMatch(/resourceAppId:\s*graphAppId\b/);
+      expect(app).toMatch(/map\(graphAppRoleIds, \(id\) => \{ id: id, type: 'Role' \}\)/);
+      expect(app).toMatch(/map\(graphScopeIds, \(id\) => \{ id: id, type: 'Scope' \}\)/);
+      expect(app).toMatch(/value:\s*'access_as_user'/);
+      expect(app).toMatch(/requestedAccessTokenVersion:\s*2\b/);
+      expect(entra.text).toContain("'1fec8e78-bce4-4aaf-ab1b-5451cc387264'");
+      expect(entra.text).toContain("'5e3ce6c0-2b1f-4285-8d4b-75ee78787346'");
+    });
+
+    it('grants admin consent to each application permission, and no tenant-wide delegated grant', () => {
+      const consent = resourceOfType(entra, 'Microsoft.Graph/appRoleAssignedTo').body;
+      expect(consent).toMatch(/for appRoleId in graphAppRoleIds:/);
+      expect(consent).toMatch(/principalId:\s*appPrincipal\.id\b/);
+      expect(consent).toMatch(/resourceId:\s*graph\.id\b/);
+      expect(entra.resources.some((r) => r.target === 'Microsoft.Graph/oauth2PermissionGrants')).toBe(false);
+      expect(entra.outputs).toContain('appId');
+    });
   });
 
   describe('main.parameters.json', () => {
