@@ -194,7 +194,13 @@ export function relationsOf(person: SubjectAccessPerson, incident: StoredInciden
 }
 
 async function acknowledgementsOf(deps: SubjectAccessDependencies, person: SubjectAccessPerson): Promise<AupAcknowledgement[]> {
-  const ids = person.kind === 'staff' ? [person.aadObjectId] : [...new Set([person.pupil?.userId, person.pupilId, person.pupil?.userPrincipalName].filter((v): v is string => Boolean(v)))];
+  // A pupil's agreements are kept under their account id, or `pupil-<register id>` for a paper form from a pupil
+  // without an account, and a parent's agreement for them under `parent-of-` either of those (aup-paper-forms).
+  const own = person.kind === 'pupil' ? [person.pupil?.userId?.toLowerCase(), `pupil-${person.pupilId}`] : [];
+  const ids =
+    person.kind === 'staff'
+      ? [person.aadObjectId]
+      : [...new Set([...own, ...own.map((id) => id && `parent-of-${id}`), person.pupilId, person.pupil?.userPrincipalName].filter((v): v is string => Boolean(v)))];
   const found = (await Promise.all(ids.map((id) => deps.aup.listAcknowledgementsByPerson(deps.schoolId, id)))).flat();
   return found.sort((a, b) => a.acknowledgedAt.localeCompare(b.acknowledgedAt));
 }

@@ -70,6 +70,9 @@ describe('subject access API', () => {
     const ack = { personId: users.accused.aadObjectId, name: 'Accused Teacher', role: 'staff', documentId: 'staff-aup', version: 3, textHash: 'h', acknowledgedAt: '2026-09-04T08:00:00.000Z', channel: 'teams-card' as const, recordedAt: '2026-09-04T08:00:00.000Z' };
     await aup.recordAcknowledgement(app.schoolId, ack);
     await aup.recordAcknowledgement(otherSchool, { ...ack, documentId: 'other-school-aup' });
+    // Paper forms for a pupil without an account, and their parent's agreement, as the AUP paper forms store them.
+    await aup.recordAcknowledgement(app.schoolId, { ...ack, personId: 'pupil-P-ALICE', name: 'Ottoline Brackenridge', role: 'pupil', documentId: 'pupil-ks2-aup', version: 1, channel: 'paper', recordedBy: users.coordinator.aadObjectId });
+    await aup.recordAcknowledgement(app.schoolId, { ...ack, personId: 'parent-of-pupil-P-ALICE', name: 'Ottoline Brackenridge', role: 'parent', documentId: 'parent-agreement', version: 1, channel: 'paper', parentName: 'Rosamund Brackenridge' });
   });
 
   afterAll(async () => {
@@ -101,6 +104,9 @@ describe('subject access API', () => {
     expect(html).not.toContain('ES-2026-0702');
     expect(html).not.toContain('Other school only.');
     expect(html).toContain('Answer due by 30 November 2026');
+    expect(html).toContain('pupil-ks2-aup');
+    expect(html).toContain('parent-agreement');
+    expect(html).toContain('<span class="redacted">Rosamund Brackenridge</span><span class="label">[redact: parent or carer]</span>');
     expect(html).toContain('Schedule 3, Part 5');
     expect(html).toMatch(/<section id="consent">[\s\S]*Not held by this product yet/);
 
