@@ -133,8 +133,14 @@
     return new URL(window.location.href).searchParams.get('school');
   }
 
+  // Only a trust's deployment names the school on its answers (x-school-id); a single school never asks for the list.
+  var servesTrust = false;
+
   function schoolPicker() {
-    api('/api/schools').then(function (r) {
+    api('/api/me').then(function () {
+      if (!servesTrust) return { ok: false, body: {} };
+      return api('/api/schools');
+    }).then(function (r) {
       if (!r.ok || !r.body.schools || r.body.schools.length < 2) return;
       var select = el('select', { id: 'school-as', 'aria-label': 'School' }, r.body.schools.map(function (school) {
         var option = el('option', { value: school.id, text: school.name });
@@ -159,6 +165,7 @@
     if (options.etag) headers['if-match'] = options.etag;
     if (chosenSchool()) headers['x-school-id'] = chosenSchool();
     return fetch(path, { method: options.method || 'GET', headers: headers, body: options.body !== undefined ? JSON.stringify(options.body) : undefined }).then(function (res) {
+      if (res.headers.has('x-school-id')) servesTrust = true;
       // A tab left open past the token's lifetime: ask Teams for a fresh one and try once more.
       if (res.status === 401 && mode === 'teams' && !retried) {
         return teamsToken().then(function (t) { token = t; return api(path, options, true); }, function () { return { status: 401, ok: false, body: {} }; });

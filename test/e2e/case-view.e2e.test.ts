@@ -69,8 +69,9 @@ describe('the case view in headless Chromium', () => {
     await app?.close();
   });
 
-  async function openCase(as: string, reference = 'ES-2026-0700'): Promise<Page> {
+  async function openCase(as: string, reference = 'ES-2026-0700', requested: string[] = []): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
     await page.goto(`${app.url}/tab/incidents.html?as=${as}#${reference}`);
     await page.waitForSelector(`body[data-case="${reference}"]`, { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => {
       throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`);
@@ -116,14 +117,17 @@ describe('the case view in headless Chromium', () => {
     await second.close();
   }, 60_000);
 
-  it('attaches an image as evidence from the case view', async () => {
-    const page = await openCase(dsl.aadObjectId, 'ES-2026-0701');
+  it('attaches an image as evidence from the case view, and never asks a single school for the trust’s school list', async () => {
+    const requested: string[] = [];
+    const page = await openCase(dsl.aadObjectId, 'ES-2026-0701', requested);
     const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(700 * 1024, 7)]);
     await page.setInputFiles('#attachment-form input[type="file"]', { name: 'chat.png', mimeType: 'image/png', buffer: png });
     await page.click('#attachment-form button[type="submit"]');
     await page.locator('#attachments', { hasText: 'chat.png' }).waitFor({ timeout: 10_000 }).catch(async (e: Error) => {
       throw new Error(`${e.message}; problems: ${await page.locator('#attachment-form .problems').textContent()}`);
     });
+    expect(requested).toContain('/api/me');
+    expect(requested).not.toContain('/api/schools');
     await page.close();
   }, 30_000);
 });
