@@ -1,6 +1,6 @@
 import { PupilRegisterStore } from '../../records/pupil-register-store';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { cardActionInvoke, installActivity, messageActionInvoke, messageActivity, newUser } from '../support/teams-activities';
+import { cardActionInvoke, installActivity, messageActionInvoke, messageActivity, newUser, type TeamsUser } from '../support/teams-activities';
 
 const teacher = newUser('Test Teacher');
 const coordinator = newUser('Test Coordinator');
@@ -8,6 +8,7 @@ const dsl = newUser('Test DSL');
 const head = newUser('Test Head');
 const chair = newUser('Test Chair');
 const governor = newUser('Test Governor');
+const stranger = newUser('Test Stranger');
 
 const validForm = {
   occurredOn: '2026-11-20',
@@ -201,6 +202,7 @@ describe('/report over the Bot Framework protocol', () => {
   it('when a governor uses "Report this message", refuses before showing the form', async () => {
     const opened = await app.post(messageActionInvoke(governor, 'composeExtension/fetchTask', { commandId: 'reportMessage', messagePayload: { body: { content: 'x' } } }, app.connector.serviceUrl));
     expect((opened.body as { task: { type: string; value: string } }).task).toEqual({ type: 'message', value: expect.stringContaining('Only members of staff') });
+    expect(JSON.stringify(opened.body)).toContain('e-safety coordinator');
   });
 
   it('when the pupil register has pupils, the card offers them and the incident keeps only their id and year group', async () => {
@@ -221,9 +223,154 @@ describe('/report over the Bot Framework protocol', () => {
     expect(app.logLines.join('\n')).not.toContain('Pupilname');
   });
 
+  it.each([
+    ['a governor', governor],
+    ['someone with no role', stranger],
+  ])('when %s sends /report, replies with a polite refusal naming who to talk to, and sends no card or pupil data', async (_label, user) => {
+    const register = new PupilRegisterStore(app.services.tables);
+    const now = new Date().toISOString();
+    await register.savePupils(app.schoolId, [
+      { externalId: 'A999000000077', forename: 'Hidden', surname: 'Rollname', yearGroup: '3', registrationGroup: '3C', cohort: '22', userPrincipalName: '22hiddenr@school.example', status: 'active', groups: [], createdAt: now, updatedAt: now },
+    ]);
+    const before = app.connector.sent.length;
+    expect((await app.post(messageActivity(user, '/report', app.connector.serviceUrl))).status).toBe(200);
+    const reply = await app.connector.waitFor((s) => app.connector.sent.indexOf(s) >= before && s.conversationId === `a:personal-${user.aadObjectId}`);
+    expect(reply.activity.attachments ?? []).toEqual([]);
+    expect(reply.activity.text).toContain('Only members of staff');
+    expect(reply.activity.text).toContain('e-safety coordinator');
+    expect(reply.activity.text).toContain('Designated Safeguarding Lead');
+    const everything = JSON.stringify(app.connector.sent.slice(before));
+    for (const leaked of ['Hidden', 'Rollname', 'A999000000077', '22hiddenr', 'pupil:']) expect(everything).not.toContain(leaked);
+    const audit = await app.services.report.audit.listAudit(app.schoolId, { action: 'report-card.open' });
+    expect(audit.some((a) => a.actorId === user.aadObjectId && a.outcome === 'denied')).toBe(true);
+  });
+
   it('reports storage as reachable on /healthz', async () => {
     const response = await fetch(`${app.url}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', storage: 'reachable' });
+  });
+});
+
+/** The invoke Teams sends as someone types into a Data.Query choice set (dynamic typeahead). */
+function searchInvoke(user: TeamsUser, dataset: string, queryText: string, serviceUrl: string, queryOptions: Record<string, unknown> = { skip: 0, top: 15 }) {
+  return { ...messageActivity(user, '', serviceUrl), type: 'invoke', name: 'application/search', text: undefined, value: { queryText, queryOptions, dataset } };
+}
+
+type SearchBody = { statusCode: number; type: string; value: { results?: { title: string; value: string }[]; code?: string; message?: string } };
+
+describe('a school of 2,000 pupils: the card fits and only staff can search the roll', () => {
+  const teacher2 = newUser('Big Teacher');
+  const governor2 = newUser('Big Governor');
+  const nobody = newUser('Big Nobody');
+  const forenames = ['Amelia', 'Oliver', 'Isla', 'Noah', 'Ava', 'Leo', 'Mia', 'Arthur', 'Ivy', 'Muhammad'];
+  const surnames = ['Holloway', 'Patel', 'Nguyen', 'Okafor', 'Williams', 'Kowalski', 'Murphy', 'Evans', 'Hughes', 'Begum'];
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ roles: { staff: [teacher2], governor: [governor2] }, overrides: { clock: () => new Date('2026-11-23T09:00:00Z') } });
+    const now = new Date().toISOString();
+    await new PupilRegisterStore(app.services.tables).savePupils(
+      app.schoolId,
+      Array.from({ length: 2000 }, (_, i) => ({
+        externalId: `B${String(i).padStart(12, '0')}`,
+        forename: `${forenames[i % 10]}`,
+        surname: `${surnames[Math.floor(i / 10) % 10]}${i >= 100 ? String.fromCharCode(97 + (i % 26)) : ''}`,
+        yearGroup: String((i % 6) + 1),
+        registrationGroup: `${(i % 6) + 1}${'ABC'[i % 3]}`,
+        cohort: '20',
+        userPrincipalName: `20pupil${i}@school.example`,
+        status: 'active' as const,
+        groups: [],
+        createdAt: now,
+        updatedAt: now,
+      })),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  async function search(user: TeamsUser, queryText: string, dataset = 'pupils', queryOptions?: Record<string, unknown>): Promise<{ status: number; body: SearchBody }> {
+    const response = await app.post(searchInvoke(user, dataset, queryText, app.connector.serviceUrl, queryOptions));
+    return { status: response.status, body: response.body as SearchBody };
+  }
+
+  it('when a teacher sends /report, the card is under 28 KB, lists no pupil and asks Teams to search the pupils as they type', async () => {
+    const before = app.connector.sent.length;
+    await app.post(messageActivity(teacher2, '/report', app.connector.serviceUrl));
+    const reply = await app.connector.waitFor((s) => app.connector.sent.indexOf(s) >= before && s.activity.attachments !== undefined);
+    const card = reply.activity.attachments![0]!.content as Record<string, unknown>;
+    const json = JSON.stringify(card);
+    // Teams' limit is "28 KB"; the stricter reading (28,000 bytes) is asserted, and so is 28 × 1024.
+    expect(Buffer.byteLength(json, 'utf8')).toBeLessThan(28_000);
+    expect(Buffer.byteLength(json, 'utf8')).toBeLessThan(28 * 1024);
+    expect(json).toContain('"choices.data":{"type":"Data.Query","dataset":"pupils"}');
+    expect(json).not.toContain('pupil:');
+    for (const name of [...surnames, 'school.example']) expect(json).not.toContain(name);
+  });
+
+  it('when a teacher types part of a name, answers with a search response of at most 15 matching pupils, and audits the search without its text', async () => {
+    const { status, body } = await search(teacher2, 'Holl');
+    expect(status).toBe(200);
+    expect(body.type).toBe('application/vnd.microsoft.search.searchResponse');
+    const results = body.value.results!;
+    expect(results.length).toBeGreaterThan(0);
+    expect(results.length).toBeLessThanOrEqual(15);
+    for (const r of results) {
+      expect(r.title).toMatch(/ Holloway[a-z]? \(\d[ABC]\)$/);
+      expect(r.value).toMatch(/^pupil:B\d{12}$/);
+      expect(JSON.stringify(r)).not.toContain('school.example');
+    }
+    const [forename, surname] = results[0]!.title.split(' ');
+    const narrowed = (await search(teacher2, `${forename!.toLowerCase()} ${surname!.toUpperCase()}`)).body.value.results!;
+    expect(narrowed.map((r) => r.value)).toContain(results[0]!.value);
+    expect(narrowed.every((r) => r.title.startsWith(`${forename} ${surname}`))).toBe(true);
+    const audit = await app.services.report.audit.listAudit(app.schoolId, { action: 'pupil.search' });
+    const mine = audit.filter((a) => a.actorId === teacher2.aadObjectId && a.outcome === 'succeeded');
+    expect(mine.length).toBeGreaterThanOrEqual(2);
+    expect(mine[0]!.details).toMatchObject({ queryLength: 4, results: results.length });
+    expect(JSON.stringify(audit)).not.toMatch(/holl|amelia|oliver|isla|noah/i);
+    expect(app.logLines.join('\n')).not.toMatch(/holl|amelia|oliver|isla|noah/i);
+  });
+
+  it('when a pupil chosen through search comes back on a card with problems, the card names that pupil', async () => {
+    const chosen = (await search(teacher2, 'okafor')).body.value.results![0]!;
+    const body = (await app.post(cardActionInvoke(teacher2, 'submitIncident', { ...validForm, involved: chosen.value, description: 'short', submissionId: 'aaaaaaaa-0000-4000-8000-000000000001' }, app.connector.serviceUrl))).body as InvokeBody;
+    const json = JSON.stringify(body.value);
+    expect(json).toContain('Describe what happened');
+    expect(json).toContain(JSON.stringify({ title: chosen.title, value: chosen.value }));
+    expect(json).toContain('"choices.data":{"type":"Data.Query","dataset":"pupils"}');
+  });
+
+  it.each([
+    ['a governor', governor2],
+    ['someone with no role', nobody],
+  ])('when %s searches, gets an error invoke response and no pupil, and the refusal is audited', async (_label, user) => {
+    const { status, body } = await search(user, 'Holl');
+    expect(status).toBe(403);
+    expect(body.type).toBe('application/vnd.microsoft.error');
+    expect(body.value.code).toBe('Forbidden');
+    expect(JSON.stringify(body)).not.toMatch(/Holloway|pupil:/);
+    const audit = await app.services.report.audit.listAudit(app.schoolId, { action: 'pupil.search' });
+    expect(audit.some((a) => a.actorId === user.aadObjectId && a.outcome === 'denied')).toBe(true);
+  });
+
+  it('when the query is too short, a later page or empty, offers nobody; when it is too long or the dataset unknown, refuses it', async () => {
+    expect((await search(teacher2, 'H')).body.value.results).toEqual([]);
+    expect((await search(teacher2, '')).body.value.results).toEqual([]);
+    expect((await search(teacher2, 'Holl', 'pupils', { skip: 15, top: 15 })).body.value.results).toEqual([]);
+    expect((await search(teacher2, 'Holl', 'pupils', { skip: 0, top: 500 })).body.value.results!.length).toBeLessThanOrEqual(15);
+    const long = await search(teacher2, 'H'.repeat(51));
+    expect([long.status, long.body.type]).toEqual([400, 'application/vnd.microsoft.error']);
+    const unknown = await search(teacher2, 'Holl', 'everyone');
+    expect([unknown.status, unknown.body.type]).toEqual([404, 'application/vnd.microsoft.error']);
+  });
+
+  it('when the search invoke is malformed, answers an error and the server keeps serving', async () => {
+    const response = await app.post({ ...searchInvoke(teacher2, 'pupils', 'Holl', app.connector.serviceUrl), value: 'not an object' });
+    expect(response.status).toBe(400);
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
   });
 });
