@@ -1,0 +1,77 @@
+/* Filtering change and exception requests: ask (any staff), decide (head or coordinator), and the log. */
+(function () {
+  'use strict';
+  var T = window.EsafetyTab;
+  var el = T.el;
+
+  function byId(id) { return document.getElementById(id); }
+
+  function ukDate(iso) {
+    return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' }).format(new Date(iso.length === 10 ? iso + 'T12:00:00Z' : iso));
+  }
+
+  function problems(node, body) {
+    node.textContent = '';
+    node.appendChild(el('ul', {}, (body.problems || [body.error || 'That did not work.']).map(function (p) { return el('li', { text: p }); })));
+  }
+
+  function decideCell(change) {
+    if (change.status !== 'requested') return el('td', { text: (change.why || '') + (change.decidedAt ? ' (' + ukDate(change.decidedAt) + ')' : '') });
+    var why = el('input', { 'aria-label': 'Reason for the decision on ' + change.site, class: 'why', maxlength: '1000' });
+    var note = el('span', { class: 'problems', role: 'alert' });
+    function decide(approve) {
+      T.api('/api/filtering/changes/' + encodeURIComponent(change.id) + '/decision', { method: 'POST', body: { approve: approve, why: why.value } }).then(function (r) {
+        if (!r.ok) return problems(note, r.body);
+        load();
+      });
+    }
+    var approve = el('button', { type: 'button', class: 'approve', text: 'Approve' });
+    var refuse = el('button', { type: 'button', class: 'secondary refuse', text: 'Refuse' });
+    approve.addEventListener('click', function () { decide(true); });
+    refuse.addEventListener('click', function () { decide(false); });
+    return el('td', {}, [why, approve, refuse, note]);
+  }
+
+  function load() {
+    return T.api('/api/filtering/changes').then(function (r) {
+      if (r.status === 403) return T.setStatus('Filtering changes are for members of staff.', 'error');
+      if (!r.ok) return T.setStatus(r.body.error || 'The log could not be loaded.', 'error');
+      byId('due').textContent = r.body.dueForReversal === 0 ? 'No temporary exception is due to be reversed.' : r.body.dueForReversal + ' temporary exception(s) due to be reversed: put the filter back and note it here.';
+      var tbody = byId('log').querySelector('tbody');
+      tbody.textContent = '';
+      r.body.changes.forEach(function (c) {
+        var status = c.dueForReversal ? 'Due for reversal' : { requested: 'Waiting for a decision', approved: 'Approved', refused: 'Refused' }[c.status];
+        tbody.appendChild(el('tr', { 'data-id': c.id, class: c.dueForReversal ? 'due' : '' }, [
+          el('th', { scope: 'row', text: c.site }),
+          el('td', { text: c.change === 'unblock' ? 'Unblock' : 'Block' }),
+          el('td', { text: c.reason }),
+          el('td', { text: c.until ? ukDate(c.until) : 'Permanent' }),
+          el('td', { class: 'status-cell', text: status }),
+          decideCell(c),
+        ]));
+      });
+      byId('filtering').hidden = false;
+      document.body.setAttribute('data-ready', 'true');
+    });
+  }
+
+  function ask(event) {
+    event.preventDefault();
+    var form = byId('ask');
+    var body = { site: form.site.value, change: form.change.value, reason: form.reason.value };
+    if (form.until.value) body.until = form.until.value;
+    byId('ask-problems').textContent = '';
+    T.api('/api/filtering/changes', { method: 'POST', body: body }).then(function (r) {
+      if (!r.ok) return problems(byId('ask-problems'), r.body);
+      byId('ask-result').textContent = r.body.duplicate ? 'You already sent this request today.' : 'Sent. The headteacher or the e-safety coordinator will decide.';
+      form.reset();
+      load();
+    });
+  }
+
+  T.signIn().then(function (ok) {
+    if (!ok) return;
+    byId('ask').addEventListener('submit', ask);
+    return load();
+  });
+})();

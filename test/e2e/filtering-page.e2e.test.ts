@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { newUser, type TeamsUser } from '../support/teams-activities';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const teacher = newUser('Teacher');
+const coordinator = newUser('Coordinator');
+
+describe('the filtering page in headless Chromium', () => {
+  let app: TestApp;
+  let browser: Browser;
+  let now = new Date('2026-11-23T09:00:00Z');
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
+    app = await startTestApp({
+      roles: { staff: [teacher, coordinator], coordinator: [coordinator] },
+      env: { SECRET_LOCAL_IDENTITY_KEY: randomBytes(32).toString('hex') },
+      overrides: { clock: () => now },
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function open(user: TeamsUser): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/tab/filtering.html?as=${user.aadObjectId}`);
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    return page;
+  }
+
+  it('a teacher asks for a temporary exception; the coordinator approves it; on its date it is due for reversal', async () => {
+    const asTeacher = await open(teacher);
+    await asTeacher.fill('#site', 'https://www.vikings.example/longships');
+    await asTeacher.fill('#reason', 'Year 5 Viking topic videos');
+    await asTeacher.fill('#until', '2026-11-27');
+    await asTeacher.click('#ask-button');
+    await asTeacher.waitForSelector('#log tbody tr');
+    await expect(asTeacher.locator('#log tbody tr').first().innerText()).resolves.toContain('Waiting for a decision');
+    // The person who asked cannot decide: the buttons answer with the server's refusal.
+    await asTeacher.fill('#log tbody tr input.why', 'I approve my own');
+    await asTeacher.click('#log tbody tr button.approve');
+    await expect(asTeacher.locator('#log tbody tr .problems').innerText()).resolves.toContain('never by the person who asked');
+    await asTeacher.close();
+
+    const asCoordinator = await open(coordinator);
+    await asCoordinator.fill('#log tbody tr input.why', 'Needed for one week of the topic');
+    await asCoordinator.click('#log tbody tr button.approve');
+    await asCoordinator.waitForFunction(() => document.querySelector('#log tbody tr .status-cell')?.textContent === 'Approved');
+    await expect(asCoordinator.locator('#log tbody tr').first().innerText()).resolves.toContain('27 November 2026');
+    await asCoordinator.close();
+
+    now = new Date('2026-11-27T08:00:00Z');
+    const later = await open(coordinator);
+    await expect(later.locator('#log tbody tr .status-cell').innerText()).resolves.toBe('Due for reversal');
+    await expect(later.locator('#due').innerText()).resolves.toContain('1 temporary exception');
+    await later.close();
+  });
+});
