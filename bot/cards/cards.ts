@@ -3,7 +3,8 @@ import * as ACData from 'adaptivecards-templating';
 import type { Attachment } from 'botbuilder';
 import { CardFactory } from 'botbuilder';
 import { INCIDENT_TYPES, incidentTypeLabel, type IncidentType } from '../../school/incident-types';
-import { INCIDENT_FIELDS, type FieldProblem, type IncidentFormValues } from '../../school/incident-submission';
+import { INCIDENT_FIELDS, SUBJECT_FIELD, type FieldProblem, type IncidentFormValues } from '../../school/incident-submission';
+import { STAFF_DATASET } from '../../usecases/staff-picker';
 import { withTypeahead } from '../typeahead';
 import reportTemplate from './report-card.json';
 import recordedTemplate from './incident-recorded-card.json';
@@ -60,8 +61,9 @@ export interface ReportCardOptions {
 
 /** The concern proforma as a card. Given `values` and `problems`, it comes back as the user left it, with each problem shown. */
 export function buildReportCard(options: ReportCardOptions): AdaptiveCardJson {
-  const values = Object.fromEntries(INCIDENT_FIELDS.map((f) => [f, options.values?.[f] ?? (f === 'childProtection' ? 'false' : '')]));
-  const errors = Object.fromEntries(INCIDENT_FIELDS.map((f) => [f, options.problems?.find((p) => p.field === f)?.message ?? '']));
+  const fields = [...INCIDENT_FIELDS, SUBJECT_FIELD] as const;
+  const values = Object.fromEntries(fields.map((f) => [f, options.values?.[f] ?? (f === 'childProtection' ? 'false' : '')]));
+  const errors = Object.fromEntries(fields.map((f) => [f, options.problems?.find((p) => p.field === f)?.message ?? '']));
   const banner =
     options.banner ?? (options.problems && options.problems.length > 0 ? 'Your report has not been sent yet: please check the highlighted answers.' : '');
   const build = (pupils: readonly InvolvedChoice[]): AdaptiveCardJson => {
@@ -73,7 +75,9 @@ export function buildReportCard(options: ReportCardOptions): AdaptiveCardJson {
       involvedChoices: [...pupils.map((p) => ({ title: shorten(p.title), value: p.value })), ...STANDARD_INVOLVED_CHOICES],
       typeChoices: INCIDENT_TYPES.map((t) => ({ title: t.label, value: t.id })),
     });
-    return options.pupilSearch ? withTypeahead(card, 'involved', options.pupilSearch, "Type a pupil's name, or choose below") : card;
+    const searchable = options.pupilSearch ? withTypeahead(card, 'involved', options.pupilSearch, "Type a pupil's name, or choose below") : card;
+    // The member of staff a concern is about is found by name as the user types (the role directory's staff).
+    return withTypeahead(searchable, SUBJECT_FIELD, STAFF_DATASET, 'Type their name');
   };
   const card = build(options.pupilChoices);
   // A pasted message can leave too little room for the listed pupils; with search on, they can still be found.

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { schoolDate } from '../../school/incident-submission';
+import { formatUkDate } from '../../school/uk-dates';
 import { startPlayground, type RunningPlayground } from '../support/playground';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -140,7 +141,8 @@ describe('the Agents Playground round trip', () => {
       expect(reference).toBeDefined();
       expect([yearBefore, yearAfter]).toContain(year);
       expect(text).toContain('Inappropriate website accessed');
-      expect(text).toContain(occurredOn);
+      // The card says the date in words, the UK way (school/uk-dates.ts).
+      expect(text).toContain(formatUkDate(occurredOn));
       mkdirSync(join(root, 'test-results'), { recursive: true });
       await recorded.screenshot({ path: SCREENSHOT });
 

@@ -293,9 +293,10 @@ describe('the report card for a school of any size (issue 11 §3)', () => {
     expect(parseCardProblems(card)).toEqual([]);
   });
 
-  it('when the card does not search, it carries no Data.Query', () => {
+  it('when the card does not search pupils, its pupil picker carries no Data.Query (the staff picker always searches staff)', () => {
     const card = buildReportCard({ submissionId: 'sub-00000001', pupilChoices });
-    expect(JSON.stringify(card)).not.toContain('Data.Query');
+    expect(inputById(card, 'involved')['choices.data']).toBeUndefined();
+    expect(inputById(card, 'subjectStaff')['choices.data']).toEqual({ type: 'Data.Query', dataset: 'staff' });
   });
 
   it('when a pupil label is longer than 80 characters, cuts it to 80', () => {
