@@ -19,6 +19,19 @@ const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 const redactedKeys =
   /^(name|displayname|givenname|surname|forename|fullname|description|password|passwordprofile|token|accesstoken|authorization|secret|text|message|email|mail|upn|userprincipalname|involved)$/i;
 
+/**
+ * Values that identify a person wherever they appear, under any key: a user principal name or email address, and
+ * a DfE unique pupil number (a check letter, 11 digits and a digit or letter; the register's externalId for most
+ * pupils, which the DfE treats as confidential). They are replaced inside any string, so an error text or a URL
+ * that carries one cannot leak it. Logs correlate by row, object id or correlation id instead.
+ */
+const PERSONAL_VALUES = [/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g, /\b[A-HJ-NP-RT-Z]\d{11}[0-9A-HJ-NP-RT-Z]\b/g];
+
+function withoutPersonalValues<T>(value: T): T | string {
+  if (typeof value !== 'string') return value;
+  return PERSONAL_VALUES.reduce((text, pattern) => text.replace(pattern, '[redacted]'), value as string);
+}
+
 export function createLogger(options: { level: LogLevel; write?: (line: string) => void; fields?: LogFields }): Logger {
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const base = options.fields ?? {};
@@ -26,7 +39,7 @@ export function createLogger(options: { level: LogLevel; write?: (line: string) 
     if (order[level] < order[options.level]) return;
     const entry: Record<string, unknown> = { time: new Date().toISOString(), level, event };
     for (const [key, value] of Object.entries({ ...base, ...fields })) {
-      entry[key] = redactedKeys.test(key) ? '[redacted]' : value;
+      entry[key] = redactedKeys.test(key) ? '[redacted]' : withoutPersonalValues(value);
     }
     write(JSON.stringify(entry));
   };

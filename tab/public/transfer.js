@@ -33,7 +33,8 @@
     var box = $('transfer-packs');
     box.innerHTML = '';
     if (!pupilId) return Promise.resolve();
-    return T.api('/api/transfer-packs?pupilId=' + encodeURIComponent(pupilId)).then(function (r) {
+    // In the body, not the URL: the pupil's id is usually their unique pupil number.
+    return T.api('/api/transfer-packs/list', { method: 'POST', body: { pupilId: pupilId } }).then(function (r) {
       if (!r.ok) return;
       if (!r.body.packs.length) { box.appendChild(el('p', { class: 'muted', text: 'No pack has been exported for this pupil.' })); return; }
       box.appendChild(el('ul', { id: 'transfer-pack-list' }, r.body.packs.map(function (p) {

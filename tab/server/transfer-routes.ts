@@ -7,7 +7,7 @@ import {
   TRANSFER_PACK_ROLES,
   type TransferPackDependencies,
 } from '../../usecases/transfer-pack';
-import { bodyOf, forbidden, outcomeResponse, queryOf, type JsonRoute } from './api-responses';
+import { bodyOf, forbidden, outcomeResponse, type JsonRoute } from './api-responses';
 
 export interface TransferRouteDependencies {
   packs: TransferPackDependencies;
@@ -34,9 +34,11 @@ export function registerTransferRoutes(api: JsonRoute, deps: TransferRouteDepend
       },
     };
   });
-  api('get', '/api/transfer-packs', async (req, principal) => {
-    const pupilId = queryOf(req).get('pupilId') ?? '';
-    return outcomeResponse(await listTransferPacks(deps.packs, principal, pupilId), (packs) => ({ packs }), WORDING);
+  // The pupil goes in the body, never the URL: a pupil's id is usually their unique pupil number, and URLs end up
+  // in access logs and request telemetry.
+  api('post', '/api/transfer-packs/list', async (req, principal) => {
+    const pupilId = bodyOf(req).pupilId;
+    return outcomeResponse(await listTransferPacks(deps.packs, principal, typeof pupilId === 'string' ? pupilId : ''), (packs) => ({ packs }), WORDING);
   });
   api('post', '/api/transfer-packs', async (req, principal) => outcomeResponse(await exportTransferPack(deps.packs, principal, bodyOf(req)), undefined, WORDING));
   api('post', '/api/transfer-packs/:packId/receipt', async (req, principal) =>

@@ -55,6 +55,8 @@ function forbiddenIn(values: string[]): string[] {
 }
 
 const NAMES_AND_CONTENT = [PUPIL.forename, PUPIL.surname, CLASSMATE.forename, CLASSMATE.surname, PHRASE];
+/** The pupils' unique pupil numbers (their register ids here): confidential (DfE), so never logged, under any key. */
+const UNIQUE_PUPIL_NUMBERS = [PUPIL.externalId, CLASSMATE.externalId];
 const SECRETS = [PASSWORD, RESET_PASSWORD, GRAPH_TOKEN, STALE_GRAPH_TOKEN, BOT_AUTHORIZATION];
 
 type LogEntry = Record<string, unknown> & { time: string; level: string; event: string };
@@ -294,13 +296,37 @@ describe('the bot and the tab log no pupil names, descriptions or tokens', () =>
     expect(tabTokens).toHaveLength(3);
     parseLogLines(app.logLines);
     const usernames = [PUPIL, CLASSMATE].map((p) => `20${p.forename.toLowerCase()}${p.surname[0]!.toLowerCase()}`);
-    expect(leaks(app.logLines, [...NAMES_AND_CONTENT, ...usernames, ...SECRETS, ...tabTokens])).toEqual([]);
+    expect(leaks(app.logLines, [...NAMES_AND_CONTENT, ...UNIQUE_PUPIL_NUMBERS, ...usernames, ...SECRETS, ...tabTokens])).toEqual([]);
     expect(forbiddenIn([...NAMES_AND_CONTENT, ...SECRETS, ...tabTokens]).filter((value) => printed.text().includes(value))).toEqual([]);
   });
 
   it('every line carries a correlation id: bot turns (their activity id), the alerts a report sends, and tab API requests', () => {
     const uncorrelated = new Set(parseLogLines(app.logLines).filter((e) => e.correlationId === undefined).map((e) => e.event));
     expect([...uncorrelated].sort()).toEqual([]);
+  });
+});
+
+describe('user principal names and unique pupil numbers never reach a log line, whatever field carries them', () => {
+  it.each([
+    ['an error text', { errorMessage: `Graph said: user ${PUPIL.externalId.toLowerCase()}@${DOMAIN} was not found` }],
+    ['a URL', { url: `/users/20ysoldinem@${DOMAIN}/memberOf?$select=id` }],
+    ['an id field', { externalId: PUPIL.externalId, pupilId: CLASSMATE.externalId }],
+    ['a temporary UPN (a letter last)', { target: 'H99900077700A' }],
+  ])('in %s', (_where, fields) => {
+    const logger = createMemoryLogger('debug');
+    logger.child({ schoolId: 'oakfield' }).warn('planted', fields);
+    const planted = [...UNIQUE_PUPIL_NUMBERS, 'H99900077700A', `20ysoldinem@${DOMAIN}`, `@${DOMAIN}`];
+    expect(leaks(logger.lines, planted)).toEqual([]);
+    // Everything else in the line stays, so it can still be followed: the school, the event and the rest of the text.
+    expect(logger.lines[0]).toContain('"schoolId":"oakfield"');
+    expect(JSON.parse(logger.lines[0]!).event).toBe('planted');
+  });
+
+  it('leaves ids that only look a little like them alone: object ids, references, dates', () => {
+    const logger = createMemoryLogger('debug');
+    const fields = { actorId: '6b1e3a57-0000-4000-8000-00000000ad01', reference: 'ES-2026-0001', at: '2026-11-23T09:00:00.000Z', row: 4 };
+    logger.info('kept', fields);
+    expect(JSON.parse(logger.lines[0]!)).toMatchObject(fields);
   });
 });
 
@@ -395,7 +421,7 @@ describe('provisioning logs no pupil names, usernames, passwords or Graph tokens
     expect(fake.authorizations.every((a) => a === `Bearer ${GRAPH_TOKEN}`)).toBe(true);
     const usernames = (await register.listPupils(deps.schoolId)).map((p) => p.userPrincipalName.split('@')[0]!);
     expect(usernames).toHaveLength(2);
-    expect(leaks(logger.lines, [...NAMES_AND_CONTENT, ...usernames, PASSWORD, RESET_PASSWORD, GRAPH_TOKEN])).toEqual([]);
+    expect(leaks(logger.lines, [...NAMES_AND_CONTENT, ...UNIQUE_PUPIL_NUMBERS, ...usernames, PASSWORD, RESET_PASSWORD, GRAPH_TOKEN])).toEqual([]);
   });
 
   describe('npm run provision', () => {
@@ -451,7 +477,7 @@ describe('provisioning logs no pupil names, usernames, passwords or Graph tokens
       const planted = [...NAMES_AND_CONTENT, ...passwords, GRAPH_TOKEN, STALE_GRAPH_TOKEN];
       const logLines = runs.flatMap((r) => r.logLines);
       expect(parseLogLines(logLines).map((e) => e.event)).toEqual(expect.arrayContaining(['provisioning.started', 'provisioning.pupil-failed', 'password-reset.done', 'provisioning.blocked', 'provision-cli.failed']));
-      expect(leaks(logLines, [...planted, username.split('@')[0]!])).toEqual([]);
+      expect(leaks(logLines, [...planted, ...UNIQUE_PUPIL_NUMBERS, username.split('@')[0]!])).toEqual([]);
       // The sentences for the admin name the account they typed, by design; never a pupil's name, a password or a token.
       const prose = runs.flatMap((r) => r.prose).join('\n').toLowerCase().split(username.toLowerCase()).join('<username>');
       expect(forbiddenIn(planted).filter((value) => prose.includes(value))).toEqual([]);
