@@ -1,6 +1,6 @@
 import type { FeatureContext, FeatureFactory } from './feature';
 import { loadResponseMatrix } from './compose';
-import { RoleTitleNames } from '../identity/people-names';
+import { GraphPeopleNames, RoleTitleNames } from '../identity/people-names';
 import type { AggregateWriter } from '../usecases/summarise-incidents';
 import { restoreDueSanctions } from '../usecases/case-actions';
 import type { PupilRegisterStore } from '../records/pupil-register-store';
@@ -23,7 +23,7 @@ export function caseDependencies(context: FeatureContext, aggregates: AggregateW
     pupils: register,
     register,
     roles: context.roles,
-    people: new RoleTitleNames(context.roles),
+    people: context.graph ? new GraphPeopleNames(context.graph, new RoleTitleNames(context.roles), { clock: context.clock }) : new RoleTitleNames(context.roles),
     graph: context.graph,
     repeatThreshold: context.config.school.repeatIncidentThreshold ?? DEFAULT_REPEAT_THRESHOLD,
   };

@@ -25,7 +25,7 @@ import { DEFAULT_RESPONSE_MATRIX, parseResponseMatrix, type ResponseMatrix } fro
 import type { AlertDeliveryDependencies, ProactiveMessenger } from '../usecases/deliver-alerts';
 import type { PupilPicker, ReportIncidentDependencies } from '../usecases/report-incident';
 import { searchStaffForReport, STAFF_DATASET } from '../usecases/staff-picker';
-import { RoleTitleNames } from '../identity/people-names';
+import { GraphPeopleNames, RoleTitleNames } from '../identity/people-names';
 import type { Principal } from '../school/roles';
 
 /** Everything the server needs, built once from configuration. Tests build it with their own pieces. */
@@ -155,7 +155,8 @@ export function composeServices(config: AppConfig, logger: Logger, overrides: Co
   const context: FeatureContext = { config, logger, clock, tables, graph, roles, audit: report.audit, incidents, conversations, messenger: alerts.messenger, adapter };
   const features = (overrides.features ?? FEATURES).map((create) => create(context));
   // The report card's "which member of staff?" picker (subjectStaff) searches the role directory as the user types.
-  const staff = { schoolId, roles, people: new RoleTitleNames(roles), audit: report.audit };
+  const people = graph ? new GraphPeopleNames(graph, new RoleTitleNames(roles), { clock }) : new RoleTitleNames(roles);
+  const staff = { schoolId, roles, people, audit: report.audit };
   const searchDatasets = [{ name: STAFF_DATASET, search: (principal: Principal, query: { text: string }, correlationId: string) => searchStaffForReport(staff, principal, query, correlationId) }];
   const bot = new EsafetyBot({ schoolId, roles, conversations, report, alerts, logger, clock, searchDatasets, features: features.flatMap((f) => (f.bot ? [f.bot] : [])) });
   return { config, logger, clock, tables, adapter, bot, alerts, report, graph, features };

@@ -37,3 +37,49 @@ export class RoleTitleNames implements PeopleNameSource {
     return names;
   }
 }
+
+/** What GraphPeopleNames needs from the gateway: `GET /users/{id}` (Graph takes an object id where it takes a UPN). */
+export interface UserLookup {
+  getUsersByUserPrincipalName(idsOrNames: readonly string[]): Promise<({ ok: true; value: { displayName?: string | null } | undefined } | { ok: false; error: unknown })[]>;
+}
+
+/**
+ * Staff names from Microsoft Graph (`GET /users/{id}?$select=…displayName`, in `$batch`es; User.ReadWrite.All, which
+ * the app holds, covers reading them). Names are cached in this process for a few minutes: a cache, not state, so
+ * every instance may hold its own. Anyone Graph does not know keeps their role title.
+ */
+export class GraphPeopleNames implements PeopleNameSource {
+  private readonly cache = new Map<string, { name: string; at: number }>();
+
+  constructor(
+    private readonly users: UserLookup,
+    private readonly fallback: PeopleNameSource,
+    private readonly options: { clock: () => Date; ttlMs?: number; maxEntries?: number } = { clock: () => new Date() },
+  ) {}
+
+  async displayNames(objectIds: readonly string[]): Promise<Map<string, string>> {
+    const now = this.options.clock().getTime();
+    const ttl = this.options.ttlMs ?? 5 * 60_000;
+    const names = new Map<string, string>();
+    const missing: string[] = [];
+    for (const id of new Set(objectIds)) {
+      const hit = this.cache.get(id);
+      if (hit && now - hit.at < ttl) names.set(id, hit.name);
+      else if (/^[0-9a-f-]{36}$/i.test(id)) missing.push(id);
+    }
+    if (missing.length > 0) {
+      const found = await this.users.getUsersByUserPrincipalName(missing).catch(() => []);
+      missing.forEach((id, i) => {
+        const result = found[i];
+        const name = result?.ok ? result.value?.displayName : undefined;
+        if (!name) return;
+        names.set(id, name);
+        if (this.cache.size >= (this.options.maxEntries ?? 5000)) this.cache.delete(this.cache.keys().next().value!);
+        this.cache.set(id, { name, at: now });
+      });
+    }
+    const rest = objectIds.filter((id) => !names.has(id));
+    if (rest.length > 0) for (const [id, name] of await this.fallback.displayNames(rest)) names.set(id, name);
+    return names;
+  }
+}

@@ -45,6 +45,7 @@ describe('the DSL case view and its actions', () => {
     idp = await startTestIdentityProvider();
     fake = new GraphFake({ seed: 5 });
     pupilUserId = fake.addUser({ userPrincipalName: upn }).id;
+    fake.addUser({ id: users.headteacher.aadObjectId, userPrincipalName: 'head@school.example', displayName: 'Rowan Ashdown' });
     const { gateway } = createGatewayForFake();
     app = await startTestApp({ roles: rolesOf(users), env: idp.env, overrides: { clock: () => now, graph: gateway, features: [createTabFeature()] } });
     call = tabApiCaller(app, idp, users);
@@ -260,5 +261,13 @@ describe('the DSL case view and its actions', () => {
     expect(result.value.sanction.state).toBe('planned');
     expect(result.value.chronology.at(-1)!.what).toMatch(/^Plan mode: would suspend/);
     expect(fake.records.length).toBe(requestsBefore);
+  });
+
+  it('names people from the directory (Graph), and by their role where Graph does not know them', async () => {
+    await seed('ES-2026-0511', { reporterId: users.headteacher.aadObjectId });
+    const { view } = await open('dsl', 'ES-2026-0511');
+    expect(view.reporter.name).toBe('Rowan Ashdown');
+    const other = await open('dsl', 'ES-2026-0501');
+    expect(other.view.reporter.name).toMatch(/^Member of staff \(…[0-9a-f]{4}\)$/);
   });
 });
