@@ -228,13 +228,13 @@ export class EsafetyBot extends TeamsActivityHandler {
   private async reportCard(
     principal: Principal,
     correlationId: string,
-    options: Omit<Parameters<typeof buildReportCard>[0], 'pupilChoices' | 'pupilSearch'>,
+    options: Omit<Parameters<typeof buildReportCard>[0], 'pupilChoices' | 'pupilSearch' | 'pupilsComplete'>,
   ): Promise<AdaptiveCardJson | undefined> {
     const chosen = (options.values?.involved ?? '').split(',').map((t) => t.trim()).filter((t) => t.startsWith('pupil:')).map((t) => t.slice('pupil:'.length));
     const pupils = await pupilsForReportCard(this.deps.report, principal, chosen, correlationId);
     if (pupils.kind === 'forbidden') return undefined;
     const pupilChoices = pupils.listed.map((p) => ({ title: p.label, value: `pupil:${p.pupilId}` }));
-    return buildReportCard({ ...options, pupilChoices, pupilSearch: PUPIL_DATASET });
+    return buildReportCard({ ...options, pupilChoices, pupilSearch: PUPIL_DATASET, pupilsComplete: pupils.wholeRoll });
   }
 
   /**

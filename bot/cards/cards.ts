@@ -54,6 +54,11 @@ export interface ReportCardOptions {
   pupilChoices: readonly InvolvedChoice[];
   /** When set, the picker also searches this dataset as the user types (Teams' dynamic typeahead). */
   pupilSearch?: string;
+  /**
+   * `pupilChoices` is the whole roll: the card lists it without a search (so hosts without typeahead, such as the
+   * Agents Playground, work as before), and searches `pupilSearch` instead only if the list would not fit.
+   */
+  pupilsComplete?: boolean;
   values?: IncidentFormValues;
   problems?: readonly FieldProblem[];
   banner?: string;
@@ -66,7 +71,7 @@ export function buildReportCard(options: ReportCardOptions): AdaptiveCardJson {
   const errors = Object.fromEntries(fields.map((f) => [f, options.problems?.find((p) => p.field === f)?.message ?? '']));
   const banner =
     options.banner ?? (options.problems && options.problems.length > 0 ? 'Your report has not been sent yet: please check the highlighted answers.' : '');
-  const build = (pupils: readonly InvolvedChoice[]): AdaptiveCardJson => {
+  const build = (pupils: readonly InvolvedChoice[], pupilSearch: string | undefined): AdaptiveCardJson => {
     const card = expand(reportTemplate, {
       submissionId: options.submissionId,
       values,
@@ -75,13 +80,13 @@ export function buildReportCard(options: ReportCardOptions): AdaptiveCardJson {
       involvedChoices: [...pupils.map((p) => ({ title: shorten(p.title), value: p.value })), ...STANDARD_INVOLVED_CHOICES],
       typeChoices: INCIDENT_TYPES.map((t) => ({ title: t.label, value: t.id })),
     });
-    const searchable = options.pupilSearch ? withTypeahead(card, 'involved', options.pupilSearch, "Type a pupil's name, or choose below") : card;
+    const searchable = pupilSearch ? withTypeahead(card, 'involved', pupilSearch, "Type a pupil's name, or choose below") : card;
     // The member of staff a concern is about is found by name as the user types (the role directory's staff).
     return withTypeahead(searchable, SUBJECT_FIELD, STAFF_DATASET, 'Type their name');
   };
-  const card = build(options.pupilChoices);
+  const card = build(options.pupilChoices, options.pupilsComplete ? undefined : options.pupilSearch);
   // A pasted message can leave too little room for the listed pupils; with search on, they can still be found.
-  return options.pupilSearch && options.pupilChoices.length > 0 && cardBytes(card) > CARD_BYTE_LIMIT ? build([]) : card;
+  return options.pupilSearch && options.pupilChoices.length > 0 && cardBytes(card) > CARD_BYTE_LIMIT ? build([], options.pupilSearch) : card;
 }
 
 function shorten(title: string): string {

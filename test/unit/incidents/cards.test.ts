@@ -299,6 +299,20 @@ describe('the report card for a school of any size (issue 11 §3)', () => {
     expect(inputById(card, 'subjectStaff')['choices.data']).toEqual({ type: 'Data.Query', dataset: 'staff' });
   });
 
+  it('when the card lists the whole of a tiny roll, the pupil picker does not search (hosts without typeahead still work)', () => {
+    const card = buildReportCard({ submissionId: 'sub-00000001', pupilChoices, pupilSearch: PUPIL_DATASET, pupilsComplete: true });
+    const involved = inputById(card, 'involved');
+    expect(involved['choices.data']).toBeUndefined();
+    expect(involved.choices).toEqual([...pupilChoices, ...STANDARD_INVOLVED_CHOICES]);
+  });
+
+  it('when a whole tiny roll would not fit beside the longest values, the card searches instead of listing', () => {
+    const card = buildReportCard({ submissionId: 'sub-00000001', pupilChoices: widePupils, pupilSearch: PUPIL_DATASET, pupilsComplete: true, values: longest, problems });
+    expect(cardBytes(card)).toBeLessThan(CARD_BYTE_LIMIT);
+    expect(inputById(card, 'involved')['choices.data']).toEqual({ type: 'Data.Query', dataset: 'pupils' });
+    expect(inputById(card, 'involved').choices).toEqual([...STANDARD_INVOLVED_CHOICES]);
+  });
+
   it('when a pupil label is longer than 80 characters, cuts it to 80', () => {
     const card = buildReportCard({ submissionId: 'sub-00000001', pupilChoices: [widePupils[0]!] });
     const title = String((inputById(card, 'involved').choices as Element[])[0]!.title);
