@@ -33,6 +33,8 @@ export interface AppConfig {
   deployed: boolean;
   /** The facts that made it deployed (setting names only, never values), for the start-up log. */
   deployedBecause: string[];
+  /** How long a provisioning run, a daily job or an alert claim is held without its heartbeat before another may take it over (LEASE_SECONDS). */
+  leaseMs: number;
   port: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   school: {
@@ -320,6 +322,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'PUPIL_MESSAGING_POLICY', purpose: 'Teams messaging policy for pupils (chat off)', default: 'EduStudent-ChatOff' },
   { name: 'PUPIL_MEETING_POLICY', purpose: 'Teams meeting policy for pupils (no Meet now, no recording)', default: 'EduStudent-NoMeetings' },
   { name: 'PUPIL_FORCE_PASSWORD_CHANGE', purpose: 'true to make pupils change their password at first sign-in', default: 'false' },
+  { name: 'LEASE_SECONDS', purpose: 'Seconds a provisioning run or daily job holds its lease without a heartbeat; a crashed holder\'s lease is free after this', default: '60' },
   { name: 'LEAVER_GRACE_DAYS', purpose: 'Days a leaver stays disabled before deletion', default: '30' },
   { name: 'ENFORCE_AUDIT_TIME', purpose: 'Daily pupil-policy audit time, HH:MM UK time', default: '02:00' },
   { name: 'CLASS_TEAM_IDS', purpose: 'Comma-separated class team ids to audit; empty means every team pupils belong to', default: '' },
@@ -431,6 +434,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
     deployed,
     deployedBecause,
     port: integer('PORT', 0, 65535),
+    leaseMs: integer('LEASE_SECONDS', 2, 60) * 1000,
     logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error']),
     school: {
       id: firstSchool?.id ?? schoolId,

@@ -30,12 +30,12 @@ import {
   type ProvisioningResult,
 } from '../usecases/provision-pupils';
 import { resetPupilPassword } from '../usecases/reset-pupil-password';
-import { claimLease, PROVISIONING_LEASE_MS } from '../usecases/admin-console';
+import { withProvisioningLease } from '../usecases/provisioning-lease';
 
 const USAGE = `Provision pupil accounts from the MIS roll.
 
   npm run provision -- plan  --csv FILE [--academic-year YYYY] [--json]
-  npm run provision -- apply --csv FILE [--academic-year YYYY] --slips OUT.html [--json]
+  npm run provision -- apply --csv FILE [--academic-year YYYY] --slips OUT.html [--take-over RUN_ID] [--json]
   npm run provision -- leavers --csv FILE [--leavers FILE] [--apply] [--allow-many-leavers] [--json]
   npm run provision -- reset-password USERNAME --slips OUT.html [--json]
 
@@ -43,7 +43,9 @@ const USAGE = `Provision pupil accounts from the MIS roll.
   With SCHOOLS_FILE (a trust), say which school: --school ID
 
   plan     lists every row as create / update / unchanged / reject, changing nothing
-  apply    does the work and writes the credential slips (new passwords) to OUT.html
+  apply    does the work and writes the credential slips (new passwords) to OUT.html;
+           --take-over RUN_ID takes the school's lease from that run at once (audited) instead of
+           waiting up to LEASE_SECONDS for a crashed run's lease to expire
   leavers  disables pupils no longer on the roll (dry run unless --apply); deletes them after LEAVER_GRACE_DAYS
   reset-password  gives a pupil a new password and a slip
 
@@ -83,6 +85,7 @@ interface CliArgs {
   apply: boolean;
   allowManyLeavers: boolean;
   json: boolean;
+  takeOver?: string;
 }
 
 /** Runs one provisioning command and returns its exit code. */
@@ -194,28 +197,22 @@ async function runCommand(args: CliArgs, config: AppConfig, io: CliIo, logger: L
     }
     // The same lease as the Admin tab's, so the CLI and the tab never provision the school at once.
     const runId = randomUUID();
-    const busy = await claimLease({ schoolId, runs, leaseMs: PROVISIONING_LEASE_MS, clock }, runId, actorId);
-    if (busy) {
-      progress.stop();
-      say(busy.message);
+    const leased = await withProvisioningLease(
+      { schoolId, runs, audit, leaseMs: config.leaseMs, clock },
+      { runId, actorId, ...(args.takeOver ? { takeOverRunId: args.takeOver } : {}) },
+      (signal) =>
+        applyProvisioning(
+          { ...deps, newRunId: () => runId },
+          { roll: roll as RollReadResult, academicYearStart, onProgress: progress.update, deliverSlips: slipWriter(args.slips as string), signal },
+        ),
+      io.signal,
+    );
+    progress.stop();
+    if (leased.kind === 'busy') {
+      say(leased.message);
       return NOT_RUN;
     }
-    let result: ProvisioningResult;
-    try {
-      result = await applyProvisioning(
-        { ...deps, newRunId: () => runId },
-        {
-          roll: roll as RollReadResult,
-          academicYearStart,
-          onProgress: progress.update,
-          deliverSlips: slipWriter(args.slips as string),
-          ...(io.signal ? { signal: io.signal } : {}),
-        },
-      );
-    } finally {
-      await runs.releaseLease(schoolId, runId);
-    }
-    progress.stop();
+    const result: ProvisioningResult = leased.value;
     printPlan(result, args, io, live);
     if (result.blocked) return NOT_RUN;
     if (result.resumedRunId) say(`This run finished the work of an earlier run (${result.resumedRunId}) that did not complete.`);
@@ -248,6 +245,7 @@ function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
         apply: { type: 'boolean', default: false },
         'allow-many-leavers': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        'take-over': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -268,7 +266,11 @@ function parseCliArgs(argv: readonly string[]): CliArgs | 'help' {
     ...(values['sds-roles'] ? { sdsRoles: values['sds-roles'] } : {}),
     ...(values.slips ? { slips: values.slips } : {}),
     ...(values.leavers ? { leavers: values.leavers } : {}),
+    ...(values['take-over'] ? { takeOver: values['take-over'] } : {}),
   };
+  if (args.takeOver !== undefined && (args.command !== 'apply' || !/^[A-Za-z0-9-]{1,64}$/.test(args.takeOver))) {
+    throw new UsageError('--take-over belongs to apply and takes the run id the busy message names.');
+  }
   if (args.command === 'reset-password') {
     if (!target || extra.length > 0) throw new UsageError('reset-password takes one username, such as: reset-password 21zoen@school.example --slips slip.html');
     if (!args.slips) throw new UsageError('reset-password needs --slips OUT.html for the new password.');

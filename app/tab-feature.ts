@@ -10,7 +10,6 @@ import { getAupCoverageSummary } from '../usecases/aup-coverage';
 import { AupStore } from '../records/aup-store';
 import { AupDocumentFolder } from './aup-feature';
 import type { SummaryProviders } from '../usecases/summarise-incidents';
-import { PROVISIONING_LEASE_MS } from '../usecases/admin-console';
 import { pupilProvisioningSettingsOf, type AppConfig } from './config';
 import { ProvisioningRunStore } from '../records/provisioning-run-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
@@ -91,7 +90,7 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
         runs: new ProvisioningRunStore(context.tables),
         compliance,
         register,
-        leaseMs: PROVISIONING_LEASE_MS,
+        leaseMs: context.config.leaseMs,
         clock: context.clock,
       },
     };

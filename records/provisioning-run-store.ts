@@ -36,6 +36,8 @@ export interface ProvisioningLeaseHolder {
   runId: string;
   actorId: string;
   since: string;
+  /** When the holder's lease runs out unless its heartbeat renews it. */
+  expiresAt?: string;
 }
 
 export type ProvisioningLease = { acquired: true } | { acquired: false; heldBy: ProvisioningLeaseHolder };
@@ -87,7 +89,8 @@ export class ProvisioningRunStore {
    * Claims the school's provisioning lease, so that two admins (or two server instances, or the CLI and the
    * tab) never provision the same roll at once. One row per school (PartitionKey `<school>|lease`, so run
    * listings never see it): created when free, taken over with an etag when its holder's lease has expired
-   * (a process that died), refused otherwise.
+   * (a process that died: the lease is short and a live run renews it, see usecases/provisioning-lease.ts),
+   * refused otherwise.
    */
   async acquireLease(schoolId: string, holder: { runId: string; actorId: string }, now: Date, ttlMs: number): Promise<ProvisioningLease> {
     return guardStorage('claim provisioning lease', async () => {
@@ -101,7 +104,7 @@ export class ProvisioningRunStore {
       }
       const existing = await getEntityOrUndefined<LeaseEntity>(table, entity.partitionKey, entity.rowKey);
       if (existing && Date.parse(existing.expiresAt) > now.getTime() && existing.runId !== holder.runId) {
-        return { acquired: false, heldBy: { runId: existing.runId, actorId: existing.actorId, since: existing.since } };
+        return { acquired: false, heldBy: holderOf(existing) };
       }
       try {
         if (existing) await table.updateEntity(entity, 'Replace', { etag: existing.etag });
@@ -112,6 +115,56 @@ export class ProvisioningRunStore {
         if (!isConflict(error)) throw error;
         const winner = await getEntityOrUndefined<LeaseEntity>(table, entity.partitionKey, entity.rowKey);
         return { acquired: false, heldBy: { runId: winner?.runId ?? 'unknown', actorId: winner?.actorId ?? 'unknown', since: winner?.since ?? now.toISOString() } };
+      }
+    });
+  }
+
+  /**
+   * Extends the lease `runId` holds to `now + ttlMs` (the run's heartbeat), guarded by the etag just read.
+   * False when the lease is no longer this run's (taken over after it expired, or by an admin).
+   */
+  async renewLease(schoolId: string, runId: string, now: Date, ttlMs: number): Promise<boolean> {
+    return guardStorage('renew provisioning lease', async () => {
+      const table = await this.table();
+      const existing = await getEntityOrUndefined<LeaseEntity>(table, leasePartition(schoolId), 'apply');
+      if (!existing || existing.runId !== runId) return false;
+      try {
+        await table.updateEntity<LeaseEntity>({ ...stripMetadata(existing), expiresAt: new Date(now.getTime() + ttlMs).toISOString() }, 'Replace', { etag: existing.etag });
+        return true;
+      } catch (error) {
+        if (isConflict(error) || isNotFound(error)) return false;
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * An admin takes the lease from a run they name (`staleRunId`), live or not, for a new run. Refused unless
+   * that run holds it now, so nobody takes over a run they have not looked at; etag-guarded against a race.
+   * The old run's heartbeat then finds the lease gone and stops at its next step.
+   */
+  async takeOverLease(schoolId: string, staleRunId: string, holder: { runId: string; actorId: string }, now: Date, ttlMs: number): Promise<ProvisioningLease> {
+    return guardStorage('take over provisioning lease', async () => {
+      const table = await this.table();
+      const existing = await getEntityOrUndefined<LeaseEntity>(table, leasePartition(schoolId), 'apply');
+      const entity: LeaseEntity = { partitionKey: leasePartition(schoolId), rowKey: 'apply', ...holder, since: now.toISOString(), expiresAt: new Date(now.getTime() + ttlMs).toISOString() };
+      if (!existing) {
+        try {
+          await table.createEntity(entity);
+          return { acquired: true };
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+          return this.acquireLease(schoolId, holder, now, ttlMs);
+        }
+      }
+      if (existing.runId !== staleRunId) return { acquired: false, heldBy: holderOf(existing) };
+      try {
+        await table.updateEntity(entity, 'Replace', { etag: existing.etag });
+        return { acquired: true };
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        const winner = await getEntityOrUndefined<LeaseEntity>(table, entity.partitionKey, entity.rowKey);
+        return { acquired: false, heldBy: winner ? holderOf(winner) : { runId: 'unknown', actorId: 'unknown', since: now.toISOString() } };
       }
     });
   }
@@ -150,6 +203,15 @@ export class ProvisioningRunStore {
       return runs;
     });
   }
+}
+
+function holderOf(entity: LeaseEntity): ProvisioningLeaseHolder {
+  return { runId: entity.runId, actorId: entity.actorId, since: entity.since, expiresAt: entity.expiresAt };
+}
+
+function stripMetadata(entity: LeaseEntity & { etag?: string; timestamp?: string }): LeaseEntity {
+  const { partitionKey, rowKey, runId, actorId, since, expiresAt } = entity;
+  return { partitionKey, rowKey, runId, actorId, since, expiresAt };
 }
 
 function leasePartition(schoolId: string): string {

@@ -15,6 +15,7 @@ import {
   type ProvisioningProgress,
   type ProvisioningResult,
 } from './provision-pupils';
+import { withProvisioningLease } from './provisioning-lease';
 
 /**
  * The Admin tab's work: provisioning from an uploaded roll and the latest enforcement audit. It drives the
@@ -25,10 +26,10 @@ export interface AdminConsoleDependencies {
   schoolId: string;
   /** Everything but the actor, who is the signed-in admin. */
   provisioning: Omit<ProvisioningDependencies, 'actorId' | 'runs'>;
-  runs: Pick<ProvisioningRunStore, 'saveRun' | 'listRuns' | 'acquireLease' | 'releaseLease'>;
+  runs: Pick<ProvisioningRunStore, 'saveRun' | 'listRuns' | 'acquireLease' | 'releaseLease' | 'renewLease' | 'takeOverLease'>;
   compliance: Pick<ComplianceStore, 'getLatestRun' | 'listPupilResults'>;
   register: Pick<PupilRegisterStore, 'listPupils'>;
-  /** How long a run may hold the lease before another may take it over (a run whose process died). */
+  /** How long the lease lasts without its heartbeat (LEASE_SECONDS): a run whose process died frees the school after this. */
   leaseMs: number;
   clock: () => Date;
 }
@@ -37,7 +38,7 @@ export type AdminOutcome<T> =
   | { kind: 'ok'; value: T }
   | { kind: 'forbidden' }
   | { kind: 'invalid'; problems: string[] }
-  | { kind: 'busy'; message: string };
+  | { kind: 'busy'; message: string; heldByRunId?: string };
 
 /** The roll as the Admin page uploads it: one MIS CSV, or an SDS v2.1 users.csv + roles.csv pair. */
 export interface RollUpload {
@@ -45,10 +46,11 @@ export interface RollUpload {
   sdsUsers?: unknown;
   sdsRoles?: unknown;
   academicYear?: unknown;
+  /** The run id of a run whose lease the admin takes over explicitly (audited); only that run's lease is taken. */
+  takeOverRunId?: unknown;
 }
 
-/** A provisioning run of a whole school takes minutes; a lease this old belongs to a process that died. */
-export const PROVISIONING_LEASE_MS = 2 * 60 * 60_000;
+export { PROVISIONING_LEASE_MS } from './provisioning-lease';
 
 /** Who may provision and see the enforcement audit: IT, and the head (who may do everything). */
 export function canAdminister(principal: Principal): boolean {
@@ -103,26 +105,21 @@ export async function applyUploadedRoll(
   if (!canAdminister(principal)) return { kind: 'forbidden' };
   const read = readRollUpload(upload, deps.clock());
   if (!read.ok) return { kind: 'invalid', problems: read.problems };
+  const takeOverRunId = typeof upload.takeOverRunId === 'string' && upload.takeOverRunId.trim() ? upload.takeOverRunId.trim() : undefined;
+  if (takeOverRunId !== undefined && !/^[A-Za-z0-9-]{1,64}$/.test(takeOverRunId)) return { kind: 'invalid', problems: ['The run to take over is named by its run id, as the busy message shows it.'] };
   const runId = randomUUID();
-  const busy = await claimLease(deps, runId, principal.aadObjectId);
-  if (busy) return busy;
-  try {
-    const result = await applyProvisioning(
-      { ...deps.provisioning, runs: deps.runs, actorId: principal.aadObjectId, newRunId: () => runId },
-      { roll: read.roll, academicYearStart: read.academicYearStart, onProgress: io.onProgress, deliverSlips: io.deliverSlips, ...(io.signal ? { signal: io.signal } : {}) },
-    );
-    return { kind: 'ok', value: result };
-  } finally {
-    await deps.runs.releaseLease(deps.schoolId, runId);
-  }
-}
-
-/** Takes the lease for `runId`, or says who holds it. Shared with the CLI. */
-export async function claimLease(deps: Pick<AdminConsoleDependencies, 'schoolId' | 'runs' | 'leaseMs' | 'clock'>, runId: string, actorId: string): Promise<{ kind: 'busy'; message: string } | undefined> {
-  const lease = await deps.runs.acquireLease(deps.schoolId, { runId, actorId }, deps.clock(), deps.leaseMs);
-  if (lease.acquired) return undefined;
-  const since = new Date(lease.heldBy.since).toLocaleString('en-GB', { timeZone: 'Europe/London', dateStyle: 'medium', timeStyle: 'short' });
-  return { kind: 'busy', message: `Another provisioning run (${lease.heldBy.runId}) has been running since ${since}. Wait for it to finish, then apply again: it will only do what is left.` };
+  const outcome = await withProvisioningLease(
+    { schoolId: deps.schoolId, runs: deps.runs, audit: deps.provisioning.audit, leaseMs: deps.leaseMs, clock: deps.clock },
+    { runId, actorId: principal.aadObjectId, ...(takeOverRunId ? { takeOverRunId } : {}) },
+    (signal) =>
+      applyProvisioning(
+        { ...deps.provisioning, runs: deps.runs, actorId: principal.aadObjectId, newRunId: () => runId },
+        { roll: read.roll, academicYearStart: read.academicYearStart, onProgress: io.onProgress, deliverSlips: io.deliverSlips, signal },
+      ),
+    io.signal,
+  );
+  if (outcome.kind === 'busy') return { kind: 'busy', message: outcome.message, heldByRunId: outcome.heldBy.runId };
+  return { kind: 'ok', value: outcome.value };
 }
 
 /** One pupil who drifted in the latest audit, named by username (the admin manages these accounts). */

@@ -131,6 +131,7 @@ function adminResponse<T>(outcome: AdminOutcome<T>): ApiResult {
     case 'invalid':
       return { status: 400, body: { error: 'The upload needs attention.', problems: outcome.problems } };
     case 'busy':
-      return { status: 409, body: { error: outcome.message } };
+      // The holder's run id, so the page can offer to take over (apply again with `takeOverRunId`, audited).
+      return { status: 409, body: { error: outcome.message, ...(outcome.heldByRunId ? { heldByRunId: outcome.heldByRunId } : {}) } };
   }
 }
