@@ -16,8 +16,8 @@ import { PupilRegisterStore } from '../records/pupil-register-store';
 import { retentionDependencies } from './retention-feature';
 import { caseDependencies, caseTabRoutes } from './case-wiring';
 import { aupTabRoutes } from './aup-feature';
-import { filteringTabRoutes } from './filtering-feature';
-import { trainingTabRoutes } from './training-feature';
+import { filteringSummaryProvider, filteringTabRoutes } from './filtering-feature';
+import { trainingSummaryProvider, trainingTabRoutes } from './training-feature';
 import type { JsonRoute } from '../tab/server/api-responses';
 
 /** Adds the school-records routes (paper AUP forms, …) to the case view's extra routes. */
@@ -68,6 +68,8 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
           },
           id,
         ),
+      training: trainingSummaryProvider(context),
+      filtering: filteringSummaryProvider(context),
       ...providers,
     };
     const validator = createTabTokenValidator(context.config);

@@ -2,8 +2,25 @@ import type { FeatureContext } from './feature';
 import { TrainingStore } from '../records/training-store';
 import type { JsonRoute } from '../tab/server/api-responses';
 import { registerTrainingRoutes } from '../tab/server/training-routes';
+import type { Role } from '../school/roles';
+import { DEFAULT_TRAINING_INTERVAL_MONTHS, trainingDueList } from '../school/training';
+import { londonToday } from '../usecases/aup-paper-forms';
+import type { TrainingFigures } from '../usecases/summarise-incidents';
 
 /** The tab's training-register routes. */
 export function trainingTabRoutes(context: FeatureContext): (api: JsonRoute) => void {
   return (api) => registerTrainingRoutes(api, { schoolId: context.config.school.id, store: new TrainingStore(context.tables), roles: context.roles, audit: context.audit, clock: context.clock });
+}
+
+/** The governors' summary's training figures: how many of the people tracked are up to date. */
+export function trainingSummaryProvider(context: FeatureContext): (schoolId: string) => Promise<TrainingFigures> {
+  const store = new TrainingStore(context.tables);
+  return async (schoolId) => {
+    const tracked = Object.keys(DEFAULT_TRAINING_INTERVAL_MONTHS) as Role[];
+    const [records, members] = await Promise.all([store.listTraining(schoolId), Promise.all(tracked.map(async (role) => [role, await context.roles.listRoleMembers(role)] as const))]);
+    const people = new Map<string, Role[]>();
+    for (const [role, ids] of members) for (const id of ids) people.set(id.toLowerCase(), [...(people.get(id.toLowerCase()) ?? []), role]);
+    const due = trainingDueList(records, people, londonToday(context.clock()));
+    return { people: due.length, current: due.filter((d) => d.status === 'current').length };
+  };
 }

@@ -13,11 +13,15 @@ import {
   summariseMonths,
   summaryAudiencesFor,
   summaryMonths,
+  SUPPRESSED,
+  SUPPRESSION_THRESHOLD,
   type EscalationKind,
+  type ShownCount,
   type IncidentSummaryFigures,
   type MonthCounters,
 } from '../school/incident-summary';
 import { hasAnyRole, type Principal, type Role } from '../school/roles';
+import { suppressCells } from '../school/complementary-suppression';
 
 /** Who may read the governors' summary. */
 export const SUMMARY_ROLES: readonly Role[] = ['governor', 'chair', 'coordinator', 'dsl', 'headteacher'];
@@ -44,11 +48,27 @@ export interface GovernanceFigures {
   governor: string | null;
 }
 
+/** Online-safety training of the people the register tracks (staff and governor roles). */
+export interface TrainingFigures {
+  people: number;
+  current: number;
+}
+
+/** Filtering change and exception requests made this academic year. */
+export interface FilteringFigures {
+  approved: number;
+  refused: number;
+  waiting: number;
+  dueForReversal: number;
+}
+
 /** Other features' figures; each is optional until that feature exists, and the summary says "not available yet". */
 export interface SummaryProviders {
   aupCoverage?: (schoolId: string) => Promise<AupCoverageFigures | undefined>;
   compliance?: (schoolId: string) => Promise<ComplianceFigures | undefined>;
   governance?: (schoolId: string) => Promise<GovernanceFigures | undefined>;
+  training?: (schoolId: string) => Promise<TrainingFigures | undefined>;
+  filtering?: (schoolId: string) => Promise<FilteringFigures | undefined>;
 }
 
 type Optional<T> = { available: true; figures: T } | { available: false; message: string };
@@ -60,6 +80,8 @@ export interface IncidentSummary extends IncidentSummaryFigures {
   aupCoverage: Optional<{ documents: { title: string; version: number; percent: number }[] }>;
   compliance: Optional<{ compliantPercent: number; pupils: number | string; checkedOn: string }>;
   governance: Optional<GovernanceFigures>;
+  training: Optional<{ people: ShownCount; current: ShownCount; notCurrent: ShownCount; currentPercent: number | typeof SUPPRESSED }>;
+  filtering: Optional<{ requests: ShownCount; approved: ShownCount; refused: ShownCount; waiting: ShownCount; dueForReversal: ShownCount }>;
 }
 
 export interface SummaryDependencies {
@@ -80,11 +102,13 @@ export async function getIncidentSummary(deps: SummaryDependencies, principal: P
   }
   const now = deps.clock();
   const months = summaryMonths(now);
-  const [stored, aup, compliance, governance] = await Promise.all([
+  const [stored, aup, compliance, governance, training, filtering] = await Promise.all([
     deps.aggregates.listMonths(deps.schoolId, months[0]!, months[months.length - 1]!),
     optional(deps.providers.aupCoverage, deps.schoolId),
     optional(deps.providers.compliance, deps.schoolId),
     optional(deps.providers.governance, deps.schoolId),
+    optional(deps.providers.training, deps.schoolId),
+    optional(deps.providers.filtering, deps.schoolId),
   ]);
   await deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action: 'summary.read', target: 'incident-summary', outcome: 'succeeded' });
   const audiences = summaryAudiencesFor(principal.roles);
@@ -100,8 +124,29 @@ export async function getIncidentSummary(deps: SummaryDependencies, principal: P
         ? { available: true, figures: { compliantPercent: Math.round(compliance.compliantShare * 100), pupils: compliance.total >= 1 && compliance.total <= 2 ? 'fewer than 3' : compliance.total, checkedOn: compliance.finishedAt.slice(0, 10) } }
         : { available: false, message: NOT_YET },
       governance: governance ? { available: true, figures: governance } : { available: false, message: NOT_YET },
+      training: training ? { available: true, figures: shownTraining(training) } : { available: false, message: NOT_YET },
+      filtering: filtering ? { available: true, figures: shownFiltering(filtering) } : { available: false, message: NOT_YET },
     },
   };
+}
+
+/**
+ * Training coverage with small numbers hidden: trained + not trained = people, so when either part is 1 or 2
+ * both parts and the share are hidden (the total alone is shown), and no one untrained can be singled out.
+ */
+export function shownTraining(f: TrainingFigures): { people: ShownCount; current: ShownCount; notCurrent: ShownCount; currentPercent: number | typeof SUPPRESSED } {
+  const values = new Map([['people', f.people], ['current', f.current], ['notCurrent', f.people - f.current]]);
+  const hidden = suppressCells(values, [{ parent: 'people', children: ['current', 'notCurrent'] }], { threshold: SUPPRESSION_THRESHOLD, avoid: new Set(['people']) });
+  const shown = (k: string): ShownCount => (hidden.has(k) ? SUPPRESSED : values.get(k)!);
+  return { people: shown('people'), current: shown('current'), notCurrent: shown('notCurrent'), currentPercent: hidden.has('current') || hidden.has('people') || f.people === 0 ? SUPPRESSED : Math.round((f.current / f.people) * 100) };
+}
+
+/** Filtering requests this year by outcome, with counts of 1 or 2 hidden and complements so none can be worked out. */
+export function shownFiltering(f: FilteringFigures): { requests: ShownCount; approved: ShownCount; refused: ShownCount; waiting: ShownCount; dueForReversal: ShownCount } {
+  const values = new Map([['requests', f.approved + f.refused + f.waiting], ['approved', f.approved], ['refused', f.refused], ['waiting', f.waiting], ['dueForReversal', f.dueForReversal]]);
+  const hidden = suppressCells(values, [{ parent: 'requests', children: ['approved', 'refused', 'waiting'] }], { threshold: SUPPRESSION_THRESHOLD, avoid: new Set(['requests']) });
+  const shown = (k: string): ShownCount => (hidden.has(k) ? SUPPRESSED : values.get(k)!);
+  return { requests: shown('requests'), approved: shown('approved'), refused: shown('refused'), waiting: shown('waiting'), dueForReversal: shown('dueForReversal') };
 }
 
 async function optional<T>(provider: ((schoolId: string) => Promise<T | undefined>) | undefined, schoolId: string): Promise<T | undefined> {

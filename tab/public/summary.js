@@ -101,6 +101,15 @@
         el('li', { text: 'Lead: ' + (f.lead || 'not named') + '; governor: ' + (f.governor || 'not named') }),
       ])];
     }));
+    main.appendChild(optional('Online-safety training', s.training, function (f) {
+      return [el('p', { text: 'Staff and governors whose training is up to date: ' + f.current + ' of ' + f.people + (f.currentPercent === SUPPRESSED ? ' (share hidden).' : ' (' + f.currentPercent + '%).') + ' Due or never trained: ' + f.notCurrent + '.' })];
+    }));
+    main.appendChild(optional('Filtering changes and exceptions this year', s.filtering, function (f) {
+      return [el('ul', {}, [
+        el('li', { text: 'Requests: ' + f.requests + ' (approved ' + f.approved + ', refused ' + f.refused + ', waiting ' + f.waiting + ')' }),
+        el('li', { text: 'Temporary exceptions due to be reversed: ' + f.dueForReversal }),
+      ])];
+    }));
     var print = document.getElementById('print');
     print.hidden = false;
     print.addEventListener('click', function () { window.print(); });

@@ -69,5 +69,11 @@ describe('filtering change and exception requests API', () => {
     expect((own.body.changes as { requestedBy: string }[]).every((c) => c.requestedBy === users.staff.aadObjectId)).toBe(true);
     expect((own.body.changes as unknown[]).length).toBe(1);
     expect((await call('governor', 'GET', '/api/filtering/changes')).status).toBe(403);
+    // Governors see the year's counts only, and with 2 requests (one decided by the race above) every count of 1 or 2 is hidden.
+    const summary = await call('governor', 'GET', '/api/summary');
+    const figures = (summary.body.filtering as { available: boolean; figures: Record<string, unknown> }).figures;
+    expect(figures).toMatchObject({ requests: 'hidden', waiting: 0, dueForReversal: 'hidden' });
+    expect(Object.values(figures).every((v) => v === 'hidden' || v === 0)).toBe(true);
+    expect(summary.text).not.toContain('vikings');
   });
 });

@@ -42,4 +42,11 @@ describe('training register API', () => {
     expect(due.find((d) => d.aadObjectId === users.chair.aadObjectId)).toMatchObject({ status: 'never' });
     expect((await call('governor', 'GET', '/api/training')).status).toBe(403);
   });
+
+  it("shows governors training coverage without singling anyone out", async () => {
+    const summary = await call('governor', 'GET', '/api/summary');
+    // Seven people hold staff or governor roles; only the governor is up to date, so 1 and 6 are both hidden.
+    expect(summary.body.training).toEqual({ available: true, figures: { people: 7, current: 'hidden', notCurrent: 'hidden', currentPercent: 'hidden' } });
+    expect(summary.text).not.toContain(users.governor.aadObjectId);
+  });
 });
