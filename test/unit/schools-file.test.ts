@@ -30,7 +30,7 @@ describe('SCHOOLS_FILE: one deployment for the schools of a trust', () => {
   it('gives each school its own id, name, domain, roles and AUP folder, sharing everything else', () => {
     const config = loadConfig({ SCHOOLS_FILE: schoolsFile(twoSchools), PUPIL_SKU: 'M365EDU_A3_STUDENT' });
     const [oak, larch] = schoolConfigs(config);
-    expect(oak!.school).toEqual({ id: 'oakridge', name: 'Oakridge Primary', domain: 'oakridge.example', responseMatrixFile: undefined });
+    expect(oak!.school).toEqual({ id: 'oakridge', name: 'Oakridge Primary', domain: 'oakridge.example', responseMatrixFile: undefined, repeatIncidentThreshold: 3 });
     expect(oak!.roles.file).toBe('config/oak.json');
     expect(oak!.aup.documentsDir).toBe('aup/oak');
     expect(larch!.school.id).toBe('larchmoor');
