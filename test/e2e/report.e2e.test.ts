@@ -203,6 +203,8 @@ describe('/report over the Bot Framework protocol', () => {
     const opened = await app.post(messageActionInvoke(governor, 'composeExtension/fetchTask', { commandId: 'reportMessage', messagePayload: { body: { content: 'x' } } }, app.connector.serviceUrl));
     expect((opened.body as { task: { type: string; value: string } }).task).toEqual({ type: 'message', value: expect.stringContaining('Only members of staff') });
     expect(JSON.stringify(opened.body)).toContain('e-safety coordinator');
+    const audit = await app.services.report.audit.listAudit(app.schoolId, { action: 'report-card.open' });
+    expect(audit.some((a) => a.actorId === governor.aadObjectId && a.outcome === 'denied')).toBe(true);
   });
 
   it('when the pupil register has pupils, the card offers them and the incident keeps only their id and year group', async () => {
