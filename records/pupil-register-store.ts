@@ -189,7 +189,8 @@ export class PupilRegisterStore {
   /**
    * Pupils on the roll whose forename or surname (or the last part of a surname) starts with the first word of
    * `text`, and with every other word too; case and accents are ignored. The prefix is a range filter the table
-   * service evaluates, and at most `limit` matches come back, reading no more than SEARCH_READ_LIMIT rows.
+   * service evaluates, and at most `limit` matches come back, reading no more than SEARCH_READ_LIMIT rows in
+   * at most three round trips.
    * Rows written before the search keys existed are still found when their names are capitalised as usual.
    */
   async searchPupilChoices(schoolId: string, text: string, limit: number): Promise<RegisterPupilChoice[]> {
@@ -211,13 +212,16 @@ export class PupilRegisterStore {
       const table = await this.table();
       const found: RegisterPupilChoice[] = [];
       let read = 0;
+      let pages = 0;
       for await (const page of table.listEntities<PupilEntity>({ queryOptions: { filter, select: CHOICE_FIELDS } }).byPage({ maxPageSize: SEARCH_READ_LIMIT })) {
+        pages++;
         for (const entity of page) {
           read++;
           const names = searchWords(`${entity.forename ?? ''} ${entity.surname ?? ''}`);
           if (words.every((w) => names.some((n) => n.startsWith(w)))) found.push(choiceOf(entity));
         }
-        if (found.length >= limit || read >= SEARCH_READ_LIMIT) break;
+        // The service may end a page early with a continuation; a search still stops after a few round trips.
+        if (found.length >= limit || read >= SEARCH_READ_LIMIT || pages >= SEARCH_PAGE_LIMIT) break;
       }
       return sortChoices(found).slice(0, limit);
     });
@@ -230,6 +234,7 @@ const ON_ROLL = "(status eq 'active' or status eq 'pending')";
 const CHOICE_FIELDS = ['externalId', 'forename', 'surname', 'registrationGroup', 'yearGroup', 'dateOfBirth'];
 /** Rows a single search may read, so a search costs one page at most, however common the prefix. */
 export const SEARCH_READ_LIMIT = 100;
+const SEARCH_PAGE_LIMIT = 3;
 
 function choiceOf(entity: PupilEntity): RegisterPupilChoice {
   const group = entity.registrationGroup ?? '';
