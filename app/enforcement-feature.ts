@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FeatureContext, FeatureFactory, ScheduledJob } from './feature';
 import type { Logger } from './logger';
 import { createMeetingCommand } from '../bot/meeting-command';
-import { ComplianceStore } from '../records/compliance-store';
+import { COMPLIANCE_CLAIM_MS, ComplianceStore } from '../records/compliance-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import {
   auditPupilPolicies,
@@ -11,6 +11,7 @@ import {
   recordComplianceRun,
   type EnforcementDependencies,
 } from '../usecases/enforce-pupil-policies';
+import { startHeartbeat } from '../usecases/lease-heartbeat';
 import { londonDateTime } from '../usecases/schedule-class-meeting';
 
 /** The actor id the daily audit writes to the audit log. */
@@ -19,11 +20,13 @@ export const DAILY_AUDIT_ACTOR = 'system:enforcement-daily';
 /** What the daily audit job needs. */
 export interface DailyAuditJobOptions {
   enforcement: EnforcementDependencies;
-  compliance: Pick<ComplianceStore, 'claimRun' | 'saveRun'>;
+  compliance: Pick<ComplianceStore, 'claimRun' | 'saveRun' | 'renewClaim'>;
   logger: Logger;
   /** Names this server instance in the claim row. */
   instanceId?: string;
   everyMs?: number;
+  /** How long the day's claim lasts without its heartbeat (LEASE_SECONDS); a crashed holder's day is taken over after it. */
+  leaseMs?: number;
 }
 
 /**
@@ -50,18 +53,29 @@ export function createDailyAuditJob(options: DailyAuditJobOptions): ScheduledJob
         return;
       }
       const runId = `daily-${day}`;
-      const claim = await compliance.claimRun(enforcement.schoolId, runId, instanceId);
-      settledDay = day;
-      if (!claim.claimed) return;
+      const leaseMs = options.leaseMs ?? COMPLIANCE_CLAIM_MS;
+      const claim = await compliance.claimRun(enforcement.schoolId, runId, instanceId, leaseMs);
+      // Another instance holds the day: ask again next tick, so its crash costs at most a lease, not the day.
+      if (!claim.claimed) {
+        if (claim.done) settledDay = day;
+        return;
+      }
+      const heartbeat = startHeartbeat({
+        ttlMs: leaseMs,
+        renew: () => compliance.renewClaim(enforcement.schoolId, runId, instanceId),
+        onLost: (reason) => logger.warn('enforcement.daily-claim-lost', { runId, reason }),
+      });
       try {
         const report = await auditPupilPolicies(enforcement);
         await recordComplianceRun(compliance, enforcement.schoolId, report, { runId, kind: 'daily', startedAt: startedAt.toISOString() });
+        settledDay = day;
         logger.info('enforcement.daily-audited', { runId, pupils: report.summary.total, compliant: report.summary.compliant });
       } catch (error) {
-        // The claim stays "running"; after two hours another tick (here or elsewhere) takes it over and retries.
-        settledDay = undefined;
+        // The claim stays "running" and its heartbeat stops: within a lease another tick (here or elsewhere) retries.
         logger.error('enforcement.daily-failed', { runId, errorName: (error as Error).name });
         throw error;
+      } finally {
+        heartbeat.stop();
       }
     },
   };
@@ -102,6 +116,6 @@ export const enforcementFeature: FeatureFactory = (context: FeatureContext) => {
     name: 'enforcement',
     bot: { commands: [createMeetingCommand({ schoolId, graph: context.graph, audit: context.audit, clock: context.clock, logger })] },
     startup: () => checkTeamsPoliciesAtStartup(enforcement, logger),
-    jobs: [createDailyAuditJob({ enforcement, compliance: new ComplianceStore(context.tables, context.clock), logger })],
+    jobs: [createDailyAuditJob({ enforcement, compliance: new ComplianceStore(context.tables, context.clock), logger, leaseMs: context.config.leaseMs })],
   };
 };

@@ -28,10 +28,13 @@ export interface ComplianceRun {
 }
 
 /** The outcome of claiming a day's scheduled run. */
-export type RunClaim = { claimed: true; etag: string } | { claimed: false };
+export type RunClaim = { claimed: true; etag: string } | { claimed: false; done?: boolean };
 
-/** A claim older than this is taken to belong to an instance that stopped mid-run, and may be taken over. */
-const STALE_CLAIM_MS = 2 * 60 * 60_000;
+/**
+ * A claim not renewed for this long belongs to an instance that stopped mid-run (a crash, a lost instance) and is
+ * taken over; the holder renews it every third of this (`renewClaim`). At most a minute, as issue 14 asks.
+ */
+export const COMPLIANCE_CLAIM_MS = 60_000;
 const TRANSACTION_SIZE = 100;
 
 type Entity = { partitionKey: string; rowKey: string } & Record<string, string | boolean | undefined>;
@@ -53,8 +56,11 @@ export class ComplianceStore {
     return this.tables.getTable(TABLE_NAMES.compliance);
   }
 
-  /** Claims a daily run for one instance; a claim left running for over two hours is taken over. */
-  async claimRun(schoolId: string, runId: string, instanceId: string): Promise<RunClaim> {
+  /**
+   * Claims a daily run for one instance; a claim not renewed for `leaseMs` is taken over. `done` says the run
+   * is already finished, so a caller can stop asking for the day; otherwise it should ask again on its next tick.
+   */
+  async claimRun(schoolId: string, runId: string, instanceId: string, leaseMs = COMPLIANCE_CLAIM_MS): Promise<RunClaim> {
     return guardStorage('claim compliance run', async () => {
       const table = await this.table();
       const now = this.clock().toISOString();
@@ -66,12 +72,29 @@ export class ComplianceStore {
       }
       const existing = await getEntityOrUndefined<Entity>(table, schoolId, `run|${runId}`);
       const claimedAt = Date.parse(String(existing?.claimedAt ?? ''));
-      if (!existing || existing.status !== 'running' || !(this.clock().getTime() - claimedAt > STALE_CLAIM_MS)) return { claimed: false };
+      if (!existing || existing.status !== 'running') return { claimed: false, done: true };
+      if (!(this.clock().getTime() - claimedAt > leaseMs)) return { claimed: false };
       try {
         const updated = await table.updateEntity<Entity>({ partitionKey: schoolId, rowKey: `run|${runId}`, status: 'running', instanceId, claimedAt: now }, 'Replace', { etag: existing.etag });
         return { claimed: true, etag: updated.etag ?? '*' };
       } catch (error) {
         if (isConflict(error)) return { claimed: false };
+        throw error;
+      }
+    });
+  }
+
+  /** The claim holder's heartbeat: false when the run is no longer `instanceId`'s (taken over, or finished). */
+  async renewClaim(schoolId: string, runId: string, instanceId: string): Promise<boolean> {
+    return guardStorage('renew compliance claim', async () => {
+      const table = await this.table();
+      const existing = await getEntityOrUndefined<Entity>(table, schoolId, `run|${runId}`);
+      if (!existing || existing.status !== 'running' || existing.instanceId !== instanceId) return false;
+      try {
+        await table.updateEntity<Entity>({ partitionKey: schoolId, rowKey: `run|${runId}`, claimedAt: this.clock().toISOString() }, 'Merge', { etag: existing.etag });
+        return true;
+      } catch (error) {
+        if (isConflict(error)) return false;
         throw error;
       }
     });

@@ -58,15 +58,36 @@ describe('the daily pupil-policy audit', () => {
     expect((await getLatestComplianceSummary(h.deps.schoolId, { compliance: new ComplianceStore(h.tables, clock) }))?.runId).toBe('daily-2026-07-01');
   });
 
-  it('a claim left running by a stopped instance is taken over after two hours, not before', async () => {
+  it('a claim left running by a stopped instance is taken over once its minute is up, not before', async () => {
     let now = new Date('2026-11-23T02:00:00Z');
     const h = await createEnforcementHarness({ pupils: 1, now: () => now });
     const store = new ComplianceStore(h.tables, () => now);
     expect(await store.claimRun(h.deps.schoolId, 'daily-2026-11-23', 'crashed')).toMatchObject({ claimed: true });
-    now = new Date('2026-11-23T03:00:00Z');
+    now = new Date('2026-11-23T02:00:45Z');
     expect(await store.claimRun(h.deps.schoolId, 'daily-2026-11-23', 'other')).toEqual({ claimed: false });
-    now = new Date('2026-11-23T04:01:00Z');
+    now = new Date('2026-11-23T02:01:01Z');
     const [a, b] = await Promise.all([store.claimRun(h.deps.schoolId, 'daily-2026-11-23', 'b'), store.claimRun(h.deps.schoolId, 'daily-2026-11-23', 'c')]);
     expect([a.claimed, b.claimed].filter(Boolean)).toHaveLength(1);
+  });
+
+  it('when the instance running the day is killed, another instance runs the audit within a minute of its last heartbeat', async () => {
+    let now = new Date('2026-11-23T02:00:00Z');
+    const clock = (): Date => now;
+    const h = await createEnforcementHarness({ pupils: 1, now: clock });
+    const audits = (): number => h.fake.innerRequests().filter((r) => r.url.startsWith('/admin/teams/userConfigurations/')).length;
+    // The holder claimed the day and was killed before its first heartbeat: nothing will ever release it.
+    expect(await new ComplianceStore(h.tables, clock).claimRun(h.deps.schoolId, 'daily-2026-11-23', 'killed-instance')).toMatchObject({ claimed: true });
+    const survivor = createDailyAuditJob({ enforcement: h.deps, compliance: new ComplianceStore(h.tables, clock), logger: createMemoryLogger('debug'), instanceId: 'survivor' });
+
+    now = new Date('2026-11-23T02:00:30Z');
+    await survivor.run();
+    expect(audits()).toBe(0);
+    now = new Date('2026-11-23T02:01:05Z');
+    await survivor.run();
+    expect(audits()).toBe(1);
+    now = new Date('2026-11-23T02:02:10Z');
+    await survivor.run();
+    expect(audits()).toBe(1);
+    expect((await new ComplianceStore(h.tables, clock).getRun(h.deps.schoolId, 'daily-2026-11-23'))?.kind).toBe('daily');
   });
 });
