@@ -6,6 +6,7 @@ import { restoreDueSanctions } from '../usecases/case-actions';
 import type { PupilRegisterStore } from '../records/pupil-register-store';
 import { registerCaseRoutes, type CaseRouteDependencies } from '../tab/server/case-routes';
 import { attachmentStoreFor } from './attachments';
+import { SanctionStore } from '../records/sanction-store';
 import type { JsonRoute } from '../tab/server/api-responses';
 import { DEFAULT_REPEAT_THRESHOLD } from '../school/repeat-incidents';
 
@@ -16,6 +17,7 @@ export function caseDependencies(context: FeatureContext, aggregates: AggregateW
     ...(attachmentStore ? { attachmentStore, attachments: attachmentStore } : {}),
     schoolId: context.config.school.id,
     incidents: context.incidents,
+    sanctions: new SanctionStore(context.tables),
     aggregates,
     audit: context.audit,
     matrix: loadResponseMatrix(context.config),
@@ -52,7 +54,7 @@ export const caseFeature: FeatureFactory = (context) => {
         name: 'cases.restore-suspended-access',
         everyMs: 15 * 60_000,
         run: async () => {
-          const restored = await restoreDueSanctions({ schoolId: context.config.school.id, incidents: context.incidents, graph: context.graph, audit: context.audit, clock: context.clock });
+          const restored = await restoreDueSanctions({ schoolId: context.config.school.id, incidents: context.incidents, sanctions: new SanctionStore(context.tables), graph: context.graph, audit: context.audit, clock: context.clock });
           if (restored > 0) logger.info('cases.access-restored', { count: restored });
         },
       },

@@ -4,7 +4,10 @@ import type { IncidentAudience, InvolvedParty } from '../school/incident-routing
 import type { MatrixSubject } from '../school/response-matrix';
 import type { RetentionBasis } from '../school/retention';
 import type { Role } from '../school/roles';
+import { SanctionStore, type SanctionRecord } from './sanction-store';
 import { getEntityOrUndefined, guardStorage, isConflict, TABLE_NAMES, type Tables } from './tables';
+
+export type { SanctionRecord } from './sanction-store';
 
 export type IncidentStatus = 'open' | 'in-progress' | 'closed';
 
@@ -89,28 +92,6 @@ export interface Referral {
   outcomeById?: string | undefined;
 }
 
-/**
- * A pupil's access suspended as a sanction, until a date. Kept in the incident's partition under
- * `sanction|<until>|<reference>|<pupil id>` so the restore job lists those due with one range query and
- * claims each with its etag: it is restored exactly once, whichever instance gets there first.
- */
-export interface SanctionRecord {
-  schoolId: string;
-  reference: string;
-  pupilId: string;
-  userPrincipalName: string;
-  userId: string | undefined;
-  kind: 'suspend-access';
-  until: string;
-  byId: string;
-  at: string;
-  /** `planned`: Graph plan mode recorded what it would do. `failed`: Graph refused; nothing was changed. */
-  state: 'applying' | 'active' | 'planned' | 'failed' | 'restoring' | 'restored';
-  claimedAt: string | undefined;
-  restoredAt: string | undefined;
-  etag: string;
-}
-
 export interface PendingClose {
   byId: string;
   at: string;
@@ -175,25 +156,8 @@ const rowKeys = {
   event: (reference: string, sequence: number) => `event|${reference}|${String(sequence).padStart(6, '0')}`,
   submission: (submissionId: string) => `submission|${submissionId}`,
   alert: (reference: string, recipientId: string) => `alert|${reference}|${recipientId}`,
-  sanction: (until: string, reference: string, pupilId: string) => `sanction|${until}|${reference}|${pupilId}`,
 };
 
-/** The row for a new sanction, to write in the same transaction as its chronology line (`appendEvent`'s extras). */
-export function sanctionRow(sanction: Omit<SanctionRecord, 'etag' | 'claimedAt' | 'restoredAt'>): Record<string, unknown> {
-  return {
-    partitionKey: sanction.schoolId,
-    rowKey: rowKeys.sanction(sanction.until, sanction.reference, sanction.pupilId),
-    reference: sanction.reference,
-    pupilId: sanction.pupilId,
-    userPrincipalName: sanction.userPrincipalName,
-    userId: sanction.userId ?? '',
-    kind: sanction.kind,
-    until: sanction.until,
-    byId: sanction.byId,
-    at: sanction.at,
-    state: sanction.state,
-  };
-}
 
 /** Row-key ranges for listing one kind of row in a school's partition. */
 const range = (prefix: string) => ({ from: `${prefix}|`, to: `${prefix}}` });
@@ -424,41 +388,9 @@ export class IncidentStore {
     );
   }
 
-  /** Sanctions whose end date has come (until ≤ today), not yet restored; a `restoring` claim older than `staleAfterMs` counts again. */
-  async listDueSanctions(schoolId: string, today: string, now: Date, staleAfterMs: number): Promise<SanctionRecord[]> {
-    const filter = odata`PartitionKey eq ${schoolId} and RowKey ge ${'sanction|'} and RowKey lt ${`sanction|${today}}`}`;
-    const rows = await this.query(filter, fromSanctionEntity);
-    const staleBefore = now.getTime() - staleAfterMs;
-    return rows.filter((r) => r.until <= today && (r.state === 'active' || r.state === 'planned' || (r.state === 'restoring' && (!r.claimedAt || Date.parse(r.claimedAt) < staleBefore))));
-  }
-
-  /** Every sanction on one incident, or on one pupil (the pupil's history). */
-  async listSanctions(schoolId: string, match: { reference?: string; pupilId?: string }): Promise<SanctionRecord[]> {
-    let filter = odata`PartitionKey eq ${schoolId} and RowKey ge ${'sanction|'} and RowKey lt ${'sanction}'}`;
-    if (match.reference) filter += ` and ${odata`reference eq ${match.reference}`}`;
-    if (match.pupilId) filter += ` and ${odata`pupilId eq ${match.pupilId}`}`;
-    return this.query(filter, fromSanctionEntity);
-  }
-
-  /**
-   * Moves a sanction to a new state, guarded by the etag read: undefined when another instance changed it
-   * first (a claim lost). Claiming (`restoring`) stamps the claim time, so a claim whose holder died expires.
-   */
-  async setSanctionState(sanction: SanctionRecord, state: SanctionRecord['state'], now: Date): Promise<SanctionRecord | undefined> {
-    const changes = {
-      partitionKey: sanction.schoolId,
-      rowKey: rowKeys.sanction(sanction.until, sanction.reference, sanction.pupilId),
-      state,
-      claimedAt: state === 'restoring' ? now.toISOString() : '',
-      ...(state === 'restored' ? { restoredAt: now.toISOString() } : {}),
-    };
-    try {
-      const response = await guardStorage('update sanction', async () => (await this.table()).updateEntity(changes, 'Merge', { etag: sanction.etag }));
-      return { ...sanction, state, claimedAt: changes.claimedAt || undefined, restoredAt: state === 'restored' ? now.toISOString() : sanction.restoredAt, etag: response.etag ?? sanction.etag };
-    } catch (error) {
-      if (isConflict(error)) return undefined;
-      throw error;
-    }
+  /** Every sanction on one incident, or on one pupil (records/sanction-store.ts keeps them beside the incidents). */
+  listSanctions(schoolId: string, match: { reference?: string; pupilId?: string }): Promise<SanctionRecord[]> {
+    return new SanctionStore(this.tables).listSanctions(schoolId, match);
   }
 
   private async query<T>(filter: string, map: (entity: Entity) => T): Promise<T[]> {
@@ -564,23 +496,6 @@ function alertEntity(schoolId: string, reference: string, alert: NewAlert, creat
   };
 }
 
-function fromSanctionEntity(entity: Entity): SanctionRecord {
-  return {
-    schoolId: entity.partitionKey,
-    reference: String(entity.reference),
-    pupilId: String(entity.pupilId),
-    userPrincipalName: String(entity.userPrincipalName ?? ''),
-    userId: entity.userId ? String(entity.userId) : undefined,
-    kind: 'suspend-access',
-    until: String(entity.until),
-    byId: String(entity.byId),
-    at: String(entity.at),
-    state: entity.state as SanctionRecord['state'],
-    claimedAt: entity.claimedAt ? String(entity.claimedAt) : undefined,
-    restoredAt: entity.restoredAt ? String(entity.restoredAt) : undefined,
-    etag: String(entity.etag),
-  };
-}
 
 function fromAlertEntity(entity: Entity): AlertRecord {
   return {

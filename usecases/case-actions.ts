@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphGateway } from '../graph/graph-gateway';
-import { sanctionRow, type IncidentStore, type NewAlert, type Referral, type ReferralTarget, type SanctionRecord, type StoredIncident } from '../records/incident-store';
+import type { IncidentStore, NewAlert, Referral, ReferralTarget, StoredIncident } from '../records/incident-store';
+import { sanctionRow, type SanctionRecord, type SanctionStore } from '../records/sanction-store';
 import type { PupilRecord } from '../records/pupil-register-store';
 import { audienceChange, audienceOf, isChildProtection, isSubject, type IncidentAudience } from '../school/incident-routing';
 import { CHILD_PROTECTION_TYPES, fourCOf, incidentTypeLabel, isIncidentType } from '../school/incident-types';
@@ -42,7 +43,9 @@ const REFERRAL_ACTIONS: Partial<Record<ReferralTarget, string>> = {
 export const MAX_REFERRALS = 40;
 
 export interface CaseActionDependencies extends TriageDependencies {
-  incidents: TriageDependencies['incidents'] & Pick<IncidentStore, 'listSanctions' | 'setSanctionState'>;
+  incidents: TriageDependencies['incidents'] & Pick<IncidentStore, 'listSanctions'>;
+  /** Pupils' access suspensions (records/sanction-store.ts). */
+  sanctions: Pick<SanctionStore, 'listSanctions' | 'setSanctionState'>;
   roles: { listRoleMembers(role: Role): Promise<string[]> };
   /** The pupil register: sanctions name a pupil by UPN. */
   register: { findPupilByUserPrincipalName(schoolId: string, upn: string): Promise<PupilRecord | undefined> };
@@ -278,9 +281,9 @@ export async function suspendPupilAccess(
   const warnings = [...(('warnings' in saved.value && saved.value.warnings) || [])];
   if (sanction.state === 'applying' && deps.graph && pupil?.userId) {
     const applied = await applySuspension(deps, pupil.userId);
-    const [stored] = await deps.incidents.listSanctions(deps.schoolId, { reference, pupilId: pupil.externalId }).then((rows) => rows.filter((r) => r.until === until));
+    const [stored] = await deps.sanctions.listSanctions(deps.schoolId, { reference, pupilId: pupil.externalId }).then((rows) => rows.filter((r) => r.until === until));
     const state = applied ? 'active' : 'failed';
-    if (stored) await deps.incidents.setSanctionState(stored, state, deps.clock()).catch(() => undefined);
+    if (stored) await deps.sanctions.setSanctionState(stored, state, deps.clock()).catch(() => undefined);
     sanction = { until, state };
     if (!applied) warnings.push('Recorded, but Microsoft 365 refused the change: the pupil can still sign in. Ask IT to check the app’s permissions, then suspend again.');
   }
@@ -308,7 +311,8 @@ export const SANCTION_CLAIM_MS = 2 * 60_000;
  */
 export interface SanctionRestoreDependencies {
   schoolId: string;
-  incidents: Pick<IncidentStore, 'listDueSanctions' | 'setSanctionState' | 'getIncident' | 'appendEvent'>;
+  incidents: Pick<IncidentStore, 'getIncident' | 'appendEvent'>;
+  sanctions: Pick<SanctionStore, 'listDueSanctions' | 'setSanctionState'>;
   graph: Pick<GraphGateway, 'setAccountEnabled'> | undefined;
   audit: TriageDependencies['audit'];
   clock: () => Date;
@@ -316,10 +320,10 @@ export interface SanctionRestoreDependencies {
 
 export async function restoreDueSanctions(deps: SanctionRestoreDependencies): Promise<number> {
   const now = deps.clock();
-  const due = await deps.incidents.listDueSanctions(deps.schoolId, londonDate(now), now, SANCTION_CLAIM_MS);
+  const due = await deps.sanctions.listDueSanctions(deps.schoolId, londonDate(now), now, SANCTION_CLAIM_MS);
   let restored = 0;
   for (const sanction of due) {
-    const claimed = await deps.incidents.setSanctionState(sanction, 'restoring', now);
+    const claimed = await deps.sanctions.setSanctionState(sanction, 'restoring', now);
     if (!claimed) continue;
     const live = sanction.state !== 'planned' && deps.graph && sanction.userId;
     if (live) {
@@ -327,7 +331,7 @@ export async function restoreDueSanctions(deps: SanctionRestoreDependencies): Pr
       // Left claimed: the claim expires and the next run tries again.
       if (!result?.ok) continue;
     }
-    const done = await deps.incidents.setSanctionState(claimed, 'restored', deps.clock());
+    const done = await deps.sanctions.setSanctionState(claimed, 'restored', deps.clock());
     if (!done) continue;
     restored++;
     const what = live ? 'Sign-in restored at the end of the suspension.' : 'Plan mode: the suspension ended; nothing was changed in Microsoft 365.';

@@ -2,6 +2,7 @@ import { createTabFeature } from '../../../app/tab-feature';
 import { AuditStore } from '../../../records/audit-store';
 import { IncidentStore, type IncidentRecord } from '../../../records/incident-store';
 import { PupilRegisterStore, type PupilRecord } from '../../../records/pupil-register-store';
+import { SanctionStore } from '../../../records/sanction-store';
 import { DEFAULT_RESPONSE_MATRIX, SANCTION_ACTIONS } from '../../../school/response-matrix';
 import { restoreDueSanctions, suspendPupilAccess } from '../../../usecases/case-actions';
 import { closeIncident } from '../../../usecases/triage-incidents';
@@ -195,7 +196,7 @@ describe('the DSL case view and its actions', () => {
     expect(suspended.body).toMatchObject({ prompt: expect.stringContaining('parents'), sanction: { until: '2026-06-15', state: 'active' } });
     expect(fake.users.get(pupilUserId)).toMatchObject({ accountEnabled: false, signInSessionsRevoked: 1 });
 
-    const restoreDeps = { schoolId: app.schoolId, incidents, graph: app.services.graph, audit, clock: () => now };
+    const restoreDeps = { schoolId: app.schoolId, incidents, sanctions: new SanctionStore(app.services.tables), graph: app.services.graph, audit, clock: () => now };
     expect(await restoreDueSanctions(restoreDeps)).toBe(0);
     now = new Date('2026-06-15T06:00:00Z');
     const [a, b] = await Promise.all([restoreDueSanctions(restoreDeps), restoreDueSanctions(restoreDeps)]);
@@ -251,6 +252,7 @@ describe('the DSL case view and its actions', () => {
       roles: { listRoleMembers: async () => [] },
       register,
       pupils: register,
+      sanctions: new SanctionStore(app.services.tables),
       graph: undefined,
     };
     const head = { aadObjectId: users.headteacher.aadObjectId, roles: new Set(['headteacher', 'staff'] as const) };
