@@ -6,6 +6,7 @@ import type { Logger } from './logger';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import { RetentionReviewStore } from '../records/retention-review-store';
 import { reviewRetention, type RetentionDependencies } from '../usecases/incident-retention';
+import { startHeartbeat } from '../usecases/lease-heartbeat';
 import { londonDateTime } from '../usecases/schedule-class-meeting';
 
 /** The review runs once a UK day, from this hour (quiet, after the night's policy audit). */
@@ -14,10 +15,12 @@ export const RETENTION_REVIEW_HOUR = 3;
 /** What the daily retention review needs. */
 export interface RetentionJobOptions {
   retention: RetentionDependencies;
-  reviews: Pick<RetentionReviewStore, 'claimDay' | 'releaseDay'>;
+  reviews: Pick<RetentionReviewStore, 'claimDay' | 'releaseDay' | 'renewDay' | 'completeDay'>;
   logger: Logger;
   instanceId?: string;
   everyMs?: number;
+  /** How long the day's claim lasts without its heartbeat (LEASE_SECONDS); a crashed holder's day is taken over after it. */
+  leaseMs?: number;
 }
 
 /**
@@ -35,17 +38,26 @@ export function createRetentionReviewJob(options: RetentionJobOptions): Schedule
       const local = londonDateTime(retention.clock());
       const day = `${local.y}-${String(local.m).padStart(2, '0')}-${String(local.d).padStart(2, '0')}`;
       if (settledDay === day || local.hour < RETENTION_REVIEW_HOUR) return;
-      const claimed = await reviews.claimDay(retention.schoolId, day, instanceId, retention.clock().toISOString());
-      settledDay = day;
+      const leaseMs = options.leaseMs ?? 60_000;
+      // Not settled when another instance holds the day: if it dies, this one takes over within a lease.
+      const claimed = await reviews.claimDay(retention.schoolId, day, instanceId, retention.clock().toISOString(), leaseMs);
       if (!claimed) return;
+      const heartbeat = startHeartbeat({
+        ttlMs: leaseMs,
+        renew: () => reviews.renewDay(retention.schoolId, day, instanceId, retention.clock().toISOString()),
+        onLost: (reason) => logger.warn('retention.claim-lost', { day, reason }),
+      });
       try {
         const run = await reviewRetention(retention);
+        await reviews.completeDay(retention.schoolId, day, retention.clock().toISOString());
+        settledDay = day;
         logger.info('retention.reviewed', { day, due: run.due.length, withdrawn: run.withdrawn.length, onLegalHold: run.onLegalHold });
       } catch (error) {
-        settledDay = undefined;
         await reviews.releaseDay(retention.schoolId, day).catch(() => undefined);
         logger.error('retention.review-failed', { day, errorName: (error as Error).name });
         throw error;
+      } finally {
+        heartbeat.stop();
       }
     },
   };
@@ -72,6 +84,6 @@ export const retentionFeature: FeatureFactory = (context) => {
   const logger = context.logger.child({ feature: 'retention' });
   return {
     name: 'retention',
-    jobs: [createRetentionReviewJob({ retention: retentionDependencies(context), reviews: new RetentionReviewStore(context.tables), logger })],
+    jobs: [createRetentionReviewJob({ retention: retentionDependencies(context), reviews: new RetentionReviewStore(context.tables), logger, leaseMs: context.config.leaseMs })],
   };
 };

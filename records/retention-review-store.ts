@@ -79,17 +79,52 @@ export class RetentionReviewStore {
 
   /**
    * Claims a day's review for one instance: creating `run|YYYY-MM-DD` (PartitionKey `<school>|runs`, so review
-   * listings never see it) succeeds for exactly one caller; the others get false.
+   * listings never see it) succeeds for exactly one caller. A claim not renewed (`renewDay`) for `leaseMs` belongs
+   * to an instance that died and is taken over, etag-guarded; a finished day (`completeDay`) is never claimed again.
    */
-  async claimDay(schoolId: string, day: string, instanceId: string, at: string): Promise<boolean> {
+  async claimDay(schoolId: string, day: string, instanceId: string, at: string, leaseMs = 60_000): Promise<boolean> {
     return guardStorage('claim retention review', async () => {
+      const table = await this.table();
       try {
-        await (await this.table()).createEntity({ partitionKey: `${schoolId}|runs`, rowKey: `run|${day}`, instanceId, at });
+        await table.createEntity({ partitionKey: `${schoolId}|runs`, rowKey: `run|${day}`, instanceId, at, heartbeatAt: at, status: 'running' });
+        return true;
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
+      const existing = await getEntityOrUndefined<Entity>(table, `${schoolId}|runs`, `run|${day}`);
+      if (!existing || existing.status === 'done') return false;
+      const last = Date.parse(String(existing.heartbeatAt ?? existing.at ?? ''));
+      if (Date.parse(at) - last <= leaseMs) return false;
+      try {
+        await table.updateEntity({ partitionKey: `${schoolId}|runs`, rowKey: `run|${day}`, instanceId, at, heartbeatAt: at, status: 'running' }, 'Replace', { etag: existing.etag });
         return true;
       } catch (error) {
         if (isConflict(error)) return false;
         throw error;
       }
+    });
+  }
+
+  /** The holder's heartbeat; false when the day is no longer `instanceId`'s. */
+  async renewDay(schoolId: string, day: string, instanceId: string, at: string): Promise<boolean> {
+    return guardStorage('renew retention review', async () => {
+      const table = await this.table();
+      const existing = await getEntityOrUndefined<Entity>(table, `${schoolId}|runs`, `run|${day}`);
+      if (!existing || existing.instanceId !== instanceId || existing.status === 'done') return false;
+      try {
+        await table.updateEntity({ partitionKey: `${schoolId}|runs`, rowKey: `run|${day}`, heartbeatAt: at }, 'Merge', { etag: existing.etag });
+        return true;
+      } catch (error) {
+        if (isConflict(error)) return false;
+        throw error;
+      }
+    });
+  }
+
+  /** Marks a day's review finished, so no instance claims it again. */
+  async completeDay(schoolId: string, day: string, at: string): Promise<void> {
+    await guardStorage('complete retention review', async () => {
+      await (await this.table()).updateEntity({ partitionKey: `${schoolId}|runs`, rowKey: `run|${day}`, status: 'done', finishedAt: at }, 'Merge');
     });
   }
 
