@@ -27,13 +27,17 @@ async function main(): Promise<void> {
     logger: createLogger({ level: 'warn', write: () => undefined }),
   };
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const roll = readRollCsv(csv);
   const readMs = performance.now() - started;
   const plan = await planProvisioning(deps, { roll, academicYearStart: 2026 });
   const totalMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const rows = (plan as unknown as { rows?: unknown[] }).rows?.length ?? 0;
   console.log(`roll: ${(Buffer.byteLength(csv) / 1048576).toFixed(2)} MB, ${roll.pupils.length} pupils, ${roll.rejected.length} rejected; plan rows: ${rows}`);
-  console.log(`read ${formatMs(readMs)}, read + plan ${formatMs(totalMs)} (issue 11: under 2 s for 1 MB)`);
+  console.log(`read ${formatMs(readMs)}, read + plan ${formatMs(totalMs)} wall, ${formatMs(cpuMs)} CPU (issue 11: under 2 s for 1 MB)`);
+  // On a shared machine the wall time includes waiting for a core; the CPU time is the work itself.
 }
 
 if (require.main === module) {
