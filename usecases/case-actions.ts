@@ -39,8 +39,14 @@ const REFERRAL_ACTIONS: Partial<Record<ReferralTarget, string>> = {
   'local-authority': 'refer-local-authority-hr',
 };
 
-/** Keeps the incident row far inside the Table service's 1 MiB entity and 64 KiB property limits: https://learn.microsoft.com/rest/api/storageservices/understanding-the-table-service-data-model */
-export const MAX_REFERRALS = 40;
+/**
+ * Referrals live on the incident row as one JSON property, and a string property holds at most 64 KiB (32K UTF-16
+ * characters): https://learn.microsoft.com/rest/api/storageservices/understanding-the-table-service-data-model.
+ * A referral is at most about 2,400 characters (reasons and outcomes of up to 1,000), so 12 fit with room to spare;
+ * further referrals are recorded as actions.
+ */
+export const MAX_REFERRALS = 12;
+const MAX_REFERRAL_TEXT = 1000;
 
 export interface CaseActionDependencies extends TriageDependencies {
   incidents: TriageDependencies['incidents'] & Pick<IncidentStore, 'listSanctions'>;
@@ -90,7 +96,7 @@ export async function recordReferral(deps: CaseActionDependencies, principal: Pr
   const problems = [
     ...(isTarget(to) ? [] : [`Say who the referral is to (to): one of ${Object.keys(REFERRAL_TARGETS).join(', ')}.`]),
     ...(why ? [] : ['Say why (why).']),
-    ...(why.length > 2000 ? ['Keep why to 2,000 characters.'] : []),
+    ...(why.length > MAX_REFERRAL_TEXT ? ['Keep why to 1,000 characters.'] : []),
     ...(externalReference.length > 100 ? ['Keep the other agency’s reference to 100 characters.'] : []),
     ...(!isCalendarDate(on) ? ['Give the date of the referral as YYYY-MM-DD (on).'] : on > today ? ['The referral cannot be dated in the future.'] : []),
   ];
@@ -108,7 +114,7 @@ export async function recordReferral(deps: CaseActionDependencies, principal: Pr
       if (members.length === 0) return { invalid: [`Nobody who may be told holds the role ${REFERRAL_TARGETS[target]}: refer to someone else.`] };
       granted = [...new Set([...granted, ...members])];
     }
-    const referral: Referral = { id: randomUUID().slice(0, 8), to: target, why: why.slice(0, 2000), on, externalReference: externalReference || undefined, byId: principal.aadObjectId, at };
+    const referral: Referral = { id: randomUUID().slice(0, 8), to: target, why: why.slice(0, MAX_REFERRAL_TEXT), on, externalReference: externalReference || undefined, byId: principal.aadObjectId, at };
     const updated = await deps.incidents.appendEvent(
       incident,
       {
@@ -130,7 +136,7 @@ export async function recordReferral(deps: CaseActionDependencies, principal: Pr
 /** Records the outcome of a referral, once. */
 export async function recordReferralOutcome(deps: CaseActionDependencies, principal: Principal, reference: string, referralId: string, input: { etag?: string; outcome?: unknown }): Outcome {
   const outcome = text(input.outcome);
-  const problems = [...(outcome ? [] : ['Say what the outcome was (outcome).']), ...(outcome.length > 2000 ? ['Keep the outcome to 2,000 characters.'] : [])];
+  const problems = [...(outcome ? [] : ['Say what the outcome was (outcome).']), ...(outcome.length > MAX_REFERRAL_TEXT ? ['Keep the outcome to 1,000 characters.'] : [])];
   return updateIncident(deps, principal, reference, 'incident.referral-outcome', input.etag, problems, async (incident) => {
     const referrals = incident.referrals ?? [];
     const referral = referrals.find((r) => r.id === referralId);

@@ -272,4 +272,17 @@ describe('the DSL case view and its actions', () => {
     const other = await open('dsl', 'ES-2026-0501');
     expect(other.view.reporter.name).toMatch(/^Member of staff \(…[0-9a-f]{4}\)$/);
   });
+
+  it('holds up to 12 referrals with the longest reasons on the incident row, and asks for further ones as actions', async () => {
+    await seed('ES-2026-0512');
+    let etag = (await open('dsl', 'ES-2026-0512')).etag!;
+    for (let i = 0; i < 12; i++) {
+      const saved = await call('dsl', 'POST', '/api/incidents/ES-2026-0512/referrals', { to: 'police', why: 'é'.repeat(1000), externalReference: 'R'.repeat(100) }, { 'if-match': etag });
+      expect(saved.status).toBe(200);
+      etag = saved.etag!;
+    }
+    const more = await call('dsl', 'POST', '/api/incidents/ES-2026-0512/referrals', { to: 'police', why: 'Again' }, { 'if-match': etag });
+    expect(more.status).toBe(400);
+    expect((await open('dsl', 'ES-2026-0512')).view.referrals).toHaveLength(12);
+  });
 });
