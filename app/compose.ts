@@ -5,7 +5,7 @@ import { readJsonSetting, ConfigurationError, schoolConfigs } from './config';
 import type { Logger } from './logger';
 import { AdapterMessenger, createBotAdapter } from '../bot/adapter';
 import { EsafetyBot } from '../bot/esafety-bot';
-import { FileRoleDirectory, GraphRoleDirectory, parseRolesFile, type RoleDirectory } from '../identity/role-directory';
+import { CachedMembershipIndex, FileRoleDirectory, GraphRoleDirectory, parseRolesFile, type RoleDirectory } from '../identity/role-directory';
 import { GraphGroupMembersReader } from '../identity/graph-role-groups';
 import type { GraphGateway } from '../graph/graph-gateway';
 import { RoleCacheStore } from '../records/role-cache-store';
@@ -120,7 +120,9 @@ export interface Deployment {
 /** The whole deployment: each school's services plus the router that sends each request to its school. */
 export function composeDeployment(config: AppConfig, logger: Logger, overrides: ComposeOverrides = {}): Deployment {
   const schools = composeSchools(config, logger, overrides);
-  return { schools, router: new SchoolRouter(schools, createTabTokenValidator(config)) };
+  // With roles from Entra groups, the directories keep a person → schools index in Tables: one read per request for a trust of any size.
+  const index = config.roles.source === 'graph' && schools[0] ? new CachedMembershipIndex(new RoleCacheStore(schools[0].tables)) : undefined;
+  return { schools, router: new SchoolRouter(schools, createTabTokenValidator(config), index) };
 }
 
 /** The composition root for one school: the one place that turns configuration into connected services. */

@@ -1,5 +1,6 @@
 import type { Request } from 'restify';
 import type { AppServices } from './compose';
+import type { MembershipIndex } from '../identity/role-directory';
 
 /** Checks a tab sign-in token and gives the caller's Entra object id; the tab's validator. */
 export interface TokenIdentifier {
@@ -20,6 +21,8 @@ export class SchoolRouter {
   constructor(
     readonly schools: readonly AppServices[],
     private readonly tokens: TokenIdentifier,
+    /** Person → schools in one read (roles from Entra groups); without it every school's directory is asked (roles files, in memory). */
+    private readonly index?: MembershipIndex,
   ) {
     this.byId = new Map(schools.map((s) => [s.config.school.id, s]));
   }
@@ -28,9 +31,16 @@ export class SchoolRouter {
     return this.schools[0]!;
   }
 
-  /** The schools in which this person holds any role, in SCHOOLS_FILE order. Lookups run in parallel. */
+  /**
+   * The schools in which this person holds any role, in SCHOOLS_FILE order. With the membership index this is one
+   * storage read whatever the number of schools; each school's handlers still check the person's roles there.
+   */
   async membershipsOf(objectId: string | undefined): Promise<AppServices[]> {
     if (!objectId) return [];
+    if (this.index) {
+      const ids = new Set(await this.index.schoolsOf(objectId));
+      return this.schools.filter((s) => ids.has(s.config.school.id));
+    }
     const roles = await Promise.all(this.schools.map((s) => s.report.roles.getPrincipal(objectId)));
     return this.schools.filter((_, i) => roles[i]!.roles.size > 0);
   }

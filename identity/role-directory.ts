@@ -1,6 +1,20 @@
 import { isRole, ROLES, type Principal, type Role } from '../school/roles';
 import type { RoleCacheStore } from '../records/role-cache-store';
 
+/** Where a person holds a role: the schools of a trust, from the membership index the role directories keep. */
+export interface MembershipIndex {
+  schoolsOf(aadObjectId: string): Promise<string[]>;
+}
+
+/** The membership index in Tables (person → schools), kept current by each school's GraphRoleDirectory: one read per lookup. */
+export class CachedMembershipIndex implements MembershipIndex {
+  constructor(private readonly cache: Pick<RoleCacheStore, 'getMemberships'>) {}
+
+  async schoolsOf(aadObjectId: string): Promise<string[]> {
+    return [...new Set((await this.cache.getMemberships(aadObjectId.toLowerCase())).map((m) => m.schoolId))];
+  }
+}
+
 /** Answers "what may this person do" and "who holds this role", always on the server. */
 export interface RoleDirectory {
   getPrincipal(aadObjectId: string): Promise<Principal>;
@@ -55,19 +69,44 @@ export class GraphRoleDirectory implements RoleDirectory {
       schoolId: string;
       groups: Partial<Record<Role, string>>;
       reader: GroupMembersReader;
-      cache: RoleCacheStore;
+      cache: Pick<RoleCacheStore, 'getRoleMembers' | 'setRoleMembers' | 'listFetchedAt' | 'getMemberships'>;
       cacheMinutes: number;
       clock: () => Date;
     },
   ) {}
 
+  /** Until when (ms) this instance last found every role's cache fresh; a hint only, never shared state. */
+  private freshUntil = 0;
+
+  /**
+   * The person's roles here from the membership index (one read), after making sure no role's cache is older than
+   * the cache period (one more read, at most once per period per instance, plus Graph for any stale role).
+   */
   async getPrincipal(aadObjectId: string): Promise<Principal> {
     const id = aadObjectId.toLowerCase();
-    const held: Role[] = [];
-    for (const role of ROLES) {
-      if ((await this.listRoleMembers(role)).includes(id)) held.push(role);
-    }
+    await this.refreshStaleRoles();
+    const memberships = await this.options.cache.getMemberships(id);
+    const held = ROLES.filter((role) => this.options.groups[role] && memberships.some((m) => m.schoolId === this.options.schoolId && m.role === role));
     return { aadObjectId: id, roles: new Set(held) };
+  }
+
+  private async refreshStaleRoles(): Promise<void> {
+    const now = this.options.clock().getTime();
+    if (now < this.freshUntil) return;
+    const period = this.options.cacheMinutes * 60_000;
+    const fetched = await this.options.cache.listFetchedAt(this.options.schoolId);
+    let until = Number.POSITIVE_INFINITY;
+    for (const role of ROLES) {
+      if (!this.options.groups[role]) continue;
+      const at = fetched.get(role)?.getTime();
+      if (at === undefined || now - at >= period) {
+        await this.listRoleMembers(role);
+        until = Math.min(until, now + period);
+      } else {
+        until = Math.min(until, at + period);
+      }
+    }
+    this.freshUntil = until === Number.POSITIVE_INFINITY ? now + period : until;
   }
 
   async listRoleMembers(role: Role): Promise<string[]> {

@@ -18,6 +18,8 @@ export const TABLE_NAMES = {
   counters: 'counters',
   conversations: 'conversations',
   roleCache: 'rolecache',
+  /** Person → the schools and roles they hold (records/role-cache-store.ts). */
+  roleMemberships: 'rolememberships',
   pupilRegister: 'pupilregister',
   provisioningRuns: 'provisioningruns',
   compliance: 'compliance',
