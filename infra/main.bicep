@@ -158,6 +158,7 @@ module webApp 'modules/web-app.bicep' = {
     publicHostName: publicHostName
     insightsName: monitoring.outputs.insightsName
     tablesEndpoint: storage.outputs.tableEndpoint
+    blobEndpoint: storage.outputs.blobEndpoint
     botAppId: botAppId
     botTenantId: botTenantId
     botPasswordSecretUri: vault.outputs.botPasswordSecretUri

@@ -1,4 +1,4 @@
-// What the web app's managed identity may do: read and write tables, read the two secrets, and send telemetry.
+// What the web app's managed identity may do: read and write tables and evidence blobs, read the two secrets, and send telemetry.
 
 param principalId string
 param storageAccountName string
@@ -6,6 +6,7 @@ param vaultName string
 param insightsName string
 
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
@@ -37,6 +38,17 @@ resource tablesAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(account.id, principalId, storageTableDataContributor)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Evidence attachments: create the school's private container, and write, read and delete its blobs.
+resource blobsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: account
+  name: guid(account.id, principalId, storageBlobDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -50,3 +50,5 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
 output accountName string = account.name
 // The endpoint ends with '/', which the Tables client accepts as it is.
 output tableEndpoint string = account.properties.primaryEndpoints.table
+// Evidence attachments: one private container per school, created by the app (allowBlobPublicAccess is false).
+output blobEndpoint string = account.properties.primaryEndpoints.blob

@@ -8,6 +8,8 @@ param publicHostName string
 @description('Application Insights component whose connection string the app reports to (read here, never passed as a value).')
 param insightsName string
 param tablesEndpoint string
+@description('Blob endpoint for evidence attachments (the same storage account), reached with the managed identity.')
+param blobEndpoint string
 param botAppId string
 param botTenantId string
 param botPasswordSecretUri string
@@ -90,6 +92,7 @@ resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
       SCM_DO_BUILD_DURING_DEPLOYMENT: 'false'
       ApplicationInsightsAgent_EXTENSION_VERSION: '~3'
       TABLES_ENDPOINT: tablesEndpoint
+      BLOB_ENDPOINT: blobEndpoint
       MicrosoftAppId: botAppId
       MicrosoftAppType: 'SingleTenant'
       MicrosoftAppTenantId: botTenantId

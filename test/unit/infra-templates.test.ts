@@ -248,16 +248,17 @@ describe('infra templates', () => {
     expect(storage.text).toMatch(/primaryEndpoints\.table\b/);
   });
 
-  it('Key Vault uses RBAC, and the web app identity gets exactly the three data roles, scoped to their resources', () => {
+  it('Key Vault uses RBAC, and the web app identity gets exactly the four data roles, scoped to their resources', () => {
     expect(resourceOfType(moduleNamed('key-vault'), 'Microsoft.KeyVault/vaults').body).toMatch(/enableRbacAuthorization:\s*true\b/);
     const roles = moduleNamed('role-assignments');
     const assignments = roles.resources.filter((r) => r.target === 'Microsoft.Authorization/roleAssignments');
-    expect(assignments).toHaveLength(3);
+    expect(assignments).toHaveLength(4);
     const roleIds = [...roles.text.matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g)].map((m) => m[1]);
-    // Storage Table Data Contributor, Monitoring Metrics Publisher (telemetry with local auth off), Key Vault Secrets User.
-    expect(roleIds.sort()).toEqual(['0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', '3913510d-42f4-4e42-8a64-420c390055eb', '4633458b-17de-408a-b874-0445c86b69e6']);
+    // Storage Table Data Contributor, Monitoring Metrics Publisher (telemetry with local auth off), Key Vault Secrets User,
+    // Storage Blob Data Contributor (evidence attachments).
+    expect(roleIds.sort()).toEqual(['0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', '3913510d-42f4-4e42-8a64-420c390055eb', '4633458b-17de-408a-b874-0445c86b69e6', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe']);
     const scopes = assignments.map((a) => /scope:\s*(\w+)/.exec(a.body)?.[1]).map((symbol) => roles.resources.find((r) => r.symbol === symbol)?.target);
-    expect(scopes.sort()).toEqual(['Microsoft.Insights/components', 'Microsoft.KeyVault/vaults', 'Microsoft.Storage/storageAccounts']);
+    expect(scopes.sort()).toEqual(['Microsoft.Insights/components', 'Microsoft.KeyVault/vaults', 'Microsoft.Storage/storageAccounts', 'Microsoft.Storage/storageAccounts']);
     for (const assignment of assignments) expect(assignment.body).toMatch(/principalType:\s*'ServicePrincipal'/);
   });
 
