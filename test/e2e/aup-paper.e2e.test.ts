@@ -44,10 +44,10 @@ describe('the paper AUP page in headless Chromium', () => {
     await page.fill('#upn', '2026paperp@school.example');
     await page.fill('#signed-on', '2026-11-20');
     await page.click('#record');
-    await expect(page.locator('#one-problems').innerText()).resolves.toContain('parent or carer');
+    await page.locator('#one-problems', { hasText: 'parent or carer' }).waitFor();
     await page.fill('#name', 'A Carer');
     await page.click('#record');
-    await page.waitForFunction(() => document.getElementById('one-result')!.textContent!.startsWith('Recorded'));
+    await page.locator('#one-result', { hasText: /^Recorded/ }).waitFor();
     expect(await new AupStore(app.services.tables).getAcknowledgement(app.schoolId, 'pupil-ks1-aup', 1, pupil.aadObjectId)).toMatchObject({ channel: 'paper', parentName: 'A Carer' });
 
     await page.selectOption('#signed-by', 'staff');
@@ -55,7 +55,7 @@ describe('the paper AUP page in headless Chromium', () => {
     const csv = ['document_id,version,signed_by,upn,aad_object_id,name,signed_on', 'visitor-aup,1,visitor,,,Dee Visitor,2026-11-19', 'visitor-aup,7,visitor,,,Old Form,2026-11-19'].join('\n');
     await page.setInputFiles('#csv-file', { name: 'forms.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.click('#csv-record');
-    await page.waitForFunction(() => document.getElementById('csv-result')!.textContent!.includes('recorded'));
+    await page.locator('#csv-result', { hasText: 'recorded' }).waitFor();
     await expect(page.locator('#csv-result').innerText()).resolves.toBe('1 recorded, 0 already recorded, 1 not recorded.');
     await expect(page.locator('#csv-problems tbody').innerText()).resolves.toContain('not the current version');
     await page.close();
@@ -64,7 +64,7 @@ describe('the paper AUP page in headless Chromium', () => {
   it('tells a teacher the page is not theirs', async () => {
     const page = await browser.newPage();
     await page.goto(`${app.url}/tab/aup.html?as=${teacher.aadObjectId}`);
-    await page.waitForFunction(() => document.getElementById('status')!.textContent!.includes('coordinator'), undefined, { timeout: 15_000 });
+    await page.locator('#status', { hasText: 'coordinator' }).waitFor({ timeout: 15_000 });
     await expect(page.locator('#aup').isHidden()).resolves.toBe(true);
     await page.close();
   });

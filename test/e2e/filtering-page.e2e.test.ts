@@ -42,18 +42,17 @@ describe('the filtering page in headless Chromium', () => {
     await asTeacher.fill('#reason', 'Year 5 Viking topic videos');
     await asTeacher.fill('#until', '2026-11-27');
     await asTeacher.click('#ask-button');
-    await asTeacher.waitForSelector('#log tbody tr');
-    await expect(asTeacher.locator('#log tbody tr').first().innerText()).resolves.toContain('Waiting for a decision');
+    await asTeacher.locator('#log tbody tr', { hasText: 'Waiting for a decision' }).waitFor();
     // The person who asked cannot decide: the buttons answer with the server's refusal.
     await asTeacher.fill('#log tbody tr input.why', 'I approve my own');
     await asTeacher.click('#log tbody tr button.approve');
-    await expect(asTeacher.locator('#log tbody tr .problems').innerText()).resolves.toContain('never by the person who asked');
+    await asTeacher.locator('#log tbody tr .problems', { hasText: 'never by the person who asked' }).waitFor();
     await asTeacher.close();
 
     const asCoordinator = await open(coordinator);
     await asCoordinator.fill('#log tbody tr input.why', 'Needed for one week of the topic');
     await asCoordinator.click('#log tbody tr button.approve');
-    await asCoordinator.waitForFunction(() => document.querySelector('#log tbody tr .status-cell')?.textContent === 'Approved');
+    await asCoordinator.locator('#log tbody tr .status-cell', { hasText: /^Approved$/ }).waitFor();
     await expect(asCoordinator.locator('#log tbody tr').first().innerText()).resolves.toContain('27 November 2026');
     await asCoordinator.close();
 
