@@ -18,6 +18,7 @@ import { caseDependencies, caseTabRoutes } from './case-wiring';
 import { aupTabRoutes } from './aup-feature';
 import { filteringSummaryProvider, filteringTabRoutes } from './filtering-feature';
 import { trainingSummaryProvider, trainingTabRoutes } from './training-feature';
+import { schoolAuditPackRoutes } from './school-audit-pack';
 import type { JsonRoute } from '../tab/server/api-responses';
 
 /** Adds the school-records routes (paper AUP forms, …) to the case view's extra routes. */
@@ -115,7 +116,7 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
             register,
             packs: { schoolId, schoolName: context.config.school.name, incidents: context.incidents, pupils: register, audit: context.audit, roles: context.roles, clock: context.clock },
           },
-          ...withRecordRoutes(caseTabRoutes(caseDependencies(context, aggregates, register)), [aupTabRoutes(context), filteringTabRoutes(context), trainingTabRoutes(context)]),
+          ...withRecordRoutes(caseTabRoutes(caseDependencies(context, aggregates, register)), [aupTabRoutes(context), filteringTabRoutes(context), trainingTabRoutes(context), schoolAuditPackRoutes(context)]),
         }),
     };
   };

@@ -24,3 +24,20 @@ export function trainingSummaryProvider(context: FeatureContext): (schoolId: str
     return { people: due.length, current: due.filter((d) => d.status === 'current').length };
   };
 }
+
+/** The annual audit's training evidence: coverage, and each course with its date and how many took it. */
+export function trainingAuditEvidence(context: FeatureContext): (schoolId: string) => Promise<TrainingFigures & { courses: { course: string; provider: string; completedOn: string; people: number }[] }> {
+  const coverage = trainingSummaryProvider(context);
+  const store = new TrainingStore(context.tables);
+  return async (schoolId) => {
+    const [figures, records] = await Promise.all([coverage(schoolId), store.listTraining(schoolId)]);
+    const courses = new Map<string, { course: string; provider: string; completedOn: string; people: number }>();
+    for (const r of records) {
+      const key = JSON.stringify([r.course, r.provider, r.completedOn]);
+      const entry = courses.get(key) ?? { course: r.course, provider: r.provider, completedOn: r.completedOn, people: 0 };
+      entry.people++;
+      courses.set(key, entry);
+    }
+    return { ...figures, courses: [...courses.values()].sort((a, b) => b.completedOn.localeCompare(a.completedOn)) };
+  };
+}

@@ -19,6 +19,19 @@
     });
   }
 
+  /** The Appendix 5 audit, prefilled from the records, as a printable HTML file. */
+  function downloadPack() {
+    fetch('/api/school-audit/pack', { headers: T.headers() }).then(function (res) {
+      if (!res.ok) { T.setStatus('The evidence pack could not be made.', 'error'); return; }
+      return res.blob().then(function (blob) {
+        var a = el('a', { href: URL.createObjectURL(blob), download: 'e-safety-audit.html' });
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+      });
+    });
+  }
+
   function render(data) {
     var form = document.getElementById('school-audit-form');
     var y = data.year;
@@ -34,6 +47,9 @@
     form.appendChild(el('div', { class: 'filters' }, [el('label', {}, ['Policy review due ', due]), el('label', {}, ['Lead (role) ', lead]), el('label', {}, ['Governor (role) ', gov])]));
     form.appendChild(el('p', { class: 'problems', role: 'alert' }));
     form.appendChild(el('button', { type: 'submit', text: 'Save audit' }));
+    var pack = el('button', { type: 'button', class: 'secondary', id: 'audit-pack', text: 'Download the audit evidence pack (print or save as PDF)' });
+    pack.onclick = downloadPack;
+    form.appendChild(pack);
     form.onsubmit = function (e) {
       e.preventDefault();
       var body = { policyReviewDue: due.value, lead: lead.value, governor: gov.value, annualAudit: [], filteringReview: [] };
