@@ -1,6 +1,7 @@
 import type { FeatureContext, FeatureFactory } from './feature';
 import type { AppConfig } from './config';
 import { createTabTokenValidator } from './tab-feature';
+import { consentRecordSource } from './consent-feature';
 import { AupStore } from '../records/aup-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import type { PrivacyNoticeFacts, PrivacySettings } from '../school/privacy-notice';
@@ -23,8 +24,8 @@ export function privacyNoticeFacts(config: AppConfig): Omit<PrivacyNoticeFacts, 
 }
 
 /**
- * What a subject access pack is built from, for one school. Training and consent are not kept by the product
- * yet; when they are, their stores plug in here as `training` and `consent`.
+ * What a subject access pack is built from, for one school. Consent comes from the consent register; training,
+ * once kept, plugs in here as `training`.
  */
 export function subjectAccessDependencies(context: FeatureContext): SubjectAccessDependencies {
   return {
@@ -36,6 +37,7 @@ export function subjectAccessDependencies(context: FeatureContext): SubjectAcces
     audit: context.audit,
     roles: context.roles,
     conversations: context.conversations,
+    consent: consentRecordSource(context),
     clock: context.clock,
   };
 }

@@ -61,6 +61,9 @@ export type ConsentVia = 'bot' | 'tab';
 
 const WRITE_ATTEMPTS = 3;
 
+const DECISION_LABELS: Readonly<Record<ConsentDecision, string>> = { given: 'Consent given', refused: 'Consent refused', withdrawn: 'Consent withdrawn' };
+const RELATIONSHIP_LABELS: Readonly<Record<ConsentRelationship, string>> = { parent: 'Parent', carer: 'Carer', guardian: 'Guardian', 'local-authority': 'Local authority' };
+
 /** Staff (and the leaders, who are staff too) read consent; governors and pupils never do. */
 export function mayReadConsent(principal: Principal): boolean {
   return canReportIncidents(principal) || hasAnyRole(principal, ...CONSENT_RECORD_ROLES);
@@ -239,16 +242,20 @@ export async function resolvePupil(deps: Pick<ConsentDependencies, 'schoolId' | 
   return (await deps.pupils.listPupils(deps.schoolId)).find((p) => p.uniquePupilNumber?.toUpperCase() === ref.toUpperCase());
 }
 
-/** The pack's rows for one pupil (subject access): every event, with the signer marked for the school to consider. */
+/**
+ * The pack's rows for one pupil (subject access): every event in date order. The signer is a third party, so the
+ * pack says who they were to the pupil and leaves their name in the register, where the school can add it if it
+ * decides to release it.
+ */
 export async function consentRowsForPupil(deps: Pick<ConsentDependencies, 'store'>, schoolId: string, pupilId: string): Promise<Record<string, string>[]> {
   const events = await deps.store.listConsentHistory(schoolId, pupilId);
   return events
     .sort((a, b) => a.on.localeCompare(b.on) || a.recordedAt.localeCompare(b.recordedAt))
     .map((e) => ({
       Use: consentAreaLabel(e.area),
-      Decision: e.decision,
+      Decision: DECISION_LABELS[e.decision],
       Dated: formatUkDate(e.on),
-      'Given or written by': e.by ? `[parent or carer: ${e.relationship ?? 'unstated'}] ${e.by}` : (e.relationship ?? ''),
+      'Given or written by': e.relationship ? RELATIONSHIP_LABELS[e.relationship] : e.by ? 'Parent or carer' : 'Not stated',
       'Recorded at': formatUkDateTime(e.recordedAt),
     }));
 }

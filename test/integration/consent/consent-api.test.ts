@@ -1,4 +1,5 @@
 import { consentFeature } from '../../../app/consent-feature';
+import { privacyFeature } from '../../../app/privacy-feature';
 import { AuditStore } from '../../../records/audit-store';
 import { ConsentStore } from '../../../records/consent-store';
 import { PupilRegisterStore, type PupilRecord } from '../../../records/pupil-register-store';
@@ -25,7 +26,7 @@ describe('consent register API', () => {
 
   beforeAll(async () => {
     idp = await startTestIdentityProvider();
-    app = await startTestApp({ roles: rolesOf(users), env: idp.env, overrides: { clock: () => now, features: [consentFeature] } });
+    app = await startTestApp({ roles: rolesOf(users), env: idp.env, overrides: { clock: () => now, features: [consentFeature, privacyFeature] } });
     call = tabApiCaller(app, idp, users);
     await new PupilRegisterStore(app.services.tables).savePupils(app.schoolId, [pupil('P-IVY', 'Ivy', 'Thistlewood', 'K123456789012'), pupil('P-OWEN', 'Owen', 'Marchbank', 'L123456789012')]);
   });
@@ -121,5 +122,14 @@ describe('consent register API', () => {
     const media = (coverage.body.areas as { area: string; counts: Record<string, number> }[]).find((a) => a.area === 'media')!;
     expect(media.counts).toEqual({ given: 0, refused: 1, withdrawn: 1, 'not-recorded': 0 });
     expect((await call('staff', 'GET', '/api/consent/coverage')).status).toBe(403);
+  });
+
+  it('puts the pupil\'s consent history in their subject access pack, saying who signed but not naming them', async () => {
+    const pack = await call('dsl', 'POST', '/api/subject-access', { upn: 'P-IVY' });
+    expect(pack.status).toBe(200);
+    const section = /<section id="consent">([\s\S]*?)<\/section>/.exec(String(pack.body.html))![1]!;
+    expect(section).toContain('<td>Newspapers and other media</td><td>Consent given</td><td>3 September 2026</td><td>Parent</td>');
+    expect(section).toContain('<td>Newspapers and other media</td><td>Consent withdrawn</td><td>20 November 2026</td><td>Parent</td>');
+    expect(section).not.toContain('Quillfeather');
   });
 });

@@ -108,7 +108,7 @@ describe('subject access API', () => {
     expect(html).toContain('parent-agreement');
     expect(html).toContain('<span class="redacted">Rosamund Brackenridge</span><span class="label">[redact: parent or carer]</span>');
     expect(html).toContain('Schedule 3, Part 5');
-    expect(html).toMatch(/<section id="consent">[\s\S]*Not held by this product yet/);
+    expect(html).toMatch(/<section id="consent">\s*<h2>[^<]*<\/h2>\s*<p>None recorded\.<\/p>/);
 
     const exports = (await auditOf('subject-access.export')).filter((e) => e.outcome === 'succeeded' && e.target === 'pupil:P-ALICE');
     expect(exports).toEqual([expect.objectContaining({ actorId: users.dsl.aadObjectId, details: expect.objectContaining({ packId: answer.body.packId, references: 'ES-2026-0701', requestedBy: 'parent-or-carer' }) })]);
