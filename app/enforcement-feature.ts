@@ -116,6 +116,8 @@ export const enforcementFeature: FeatureFactory = (context: FeatureContext) => {
     name: 'enforcement',
     bot: { commands: [createMeetingCommand({ schoolId, graph: context.graph, audit: context.audit, clock: context.clock, logger })] },
     startup: () => checkTeamsPoliciesAtStartup(enforcement, logger),
+    // One tenant, the same policy names: one check for the whole trust.
+    startupKey: `teams-policies|${context.config.graph.tenantId}|${context.config.pupils.messagingPolicy}|${context.config.pupils.meetingPolicy}`,
     jobs: [createDailyAuditJob({ enforcement, compliance: new ComplianceStore(context.tables, context.clock), logger, leaseMs: context.config.leaseMs })],
   };
 };

@@ -42,6 +42,11 @@ export interface AppFeature {
   jobs?: ScheduledJob[];
   /** Runs once when the server starts listening, without holding up start-up; failures are the feature's to log. */
   startup?(): Promise<void>;
+  /**
+   * Features whose start-up check depends only on the tenant (e.g. Teams policies by name) give the same key in
+   * every school of a trust, and the server runs the check once per key, not once per school.
+   */
+  startupKey?: string;
 }
 
 export type FeatureFactory = (context: FeatureContext) => AppFeature;

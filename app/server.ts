@@ -123,6 +123,7 @@ export async function startServer(
   const server = createServer(input, options.timeouts);
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '0.0.0.0', () => resolve()));
   const timers: NodeJS.Timeout[] = [];
+  const startupKeys = new Set<string>();
   for (const services of schools) {
     const sweep = setInterval(() => {
       deliverPendingAlerts(services.alerts).catch((error: Error) => services.logger.warn('alert.sweep-failed', { errorName: error.name }));
@@ -137,6 +138,10 @@ export async function startServer(
       timers.push(timer);
     }
     for (const feature of services.features) {
+      if (feature.startupKey !== undefined) {
+        if (startupKeys.has(feature.startupKey)) continue;
+        startupKeys.add(feature.startupKey);
+      }
       feature.startup?.().catch((error: Error) => services.logger.warn('feature.startup-failed', { feature: feature.name, errorName: error.name }));
     }
   }
