@@ -1,7 +1,17 @@
 import type { AuditStore } from '../records/audit-store';
 import type { SchoolAuditStore } from '../records/school-audit-store';
 import { isConflict } from '../records/tables';
-import { AUDIT_QUESTIONS, checklistStatus, currentAcademicYear, emptyAuditYear, FILTERING_QUESTIONS, parseAuditYear, type SchoolAuditYear } from '../school/school-audit';
+import {
+  AUDIT_QUESTIONS,
+  checklistStatus,
+  currentAcademicYear,
+  emptyAuditYear,
+  FILTERING_QUESTIONS,
+  FILTERING_REVIEW_PARTICIPANTS,
+  filteringReviewStatus,
+  parseAuditYear,
+  type SchoolAuditYear,
+} from '../school/school-audit';
 import { hasAnyRole, type Principal, type Role } from '../school/roles';
 import { SUMMARY_ROLES, type GovernanceFigures } from './summarise-incidents';
 
@@ -16,7 +26,7 @@ export interface SchoolAuditDependencies {
 }
 
 export type SchoolAuditOutcome =
-  | { kind: 'ok'; value: { year: SchoolAuditYear; etag: string | null; questions: { annualAudit: typeof AUDIT_QUESTIONS; filteringReview: typeof FILTERING_QUESTIONS } } }
+  | { kind: 'ok'; value: { year: SchoolAuditYear; etag: string | null; questions: { annualAudit: typeof AUDIT_QUESTIONS; filteringReview: typeof FILTERING_QUESTIONS }; participants: typeof FILTERING_REVIEW_PARTICIPANTS; filteringReview: ReturnType<typeof filteringReviewStatus> } }
   | { kind: 'forbidden' }
   | { kind: 'invalid'; problems: string[] }
   | { kind: 'conflict'; message: string };
@@ -28,7 +38,7 @@ export async function getSchoolAudit(deps: SchoolAuditDependencies, principal: P
   }
   const stored = await deps.store.getYear(deps.schoolId, academicYear);
   const { etag, ...year } = stored ?? { ...emptyAuditYear(academicYear), etag: null };
-  return { kind: 'ok', value: { year, etag, questions: { annualAudit: AUDIT_QUESTIONS, filteringReview: FILTERING_QUESTIONS } } };
+  return { kind: 'ok', value: { year, etag, questions: { annualAudit: AUDIT_QUESTIONS, filteringReview: FILTERING_QUESTIONS }, participants: FILTERING_REVIEW_PARTICIPANTS, filteringReview: filteringReviewStatus(year) } };
 }
 
 /** Saves the current year's record; `etag` is what the client read (none when the year had no record yet). */
@@ -57,7 +67,7 @@ export async function getGovernanceFigures(deps: Pick<SchoolAuditDependencies, '
   return {
     policyReviewDue: year.policyReviewDue,
     annualAudit: checklistStatus('annual-audit', year.annualAudit),
-    filteringReview: checklistStatus('filtering-review', year.filteringReview),
+    filteringReview: (({ status, completedOn, nextDue }) => ({ status, completedOn, nextDue }))(filteringReviewStatus(year)),
     lead: year.lead,
     governor: year.governor,
   };

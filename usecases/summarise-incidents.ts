@@ -43,7 +43,8 @@ export interface ComplianceFigures {
 export interface GovernanceFigures {
   policyReviewDue: string | null;
   annualAudit: { status: 'done' | 'due'; completedOn: string | null };
-  filteringReview: { status: 'done' | 'due'; completedOn: string | null };
+  /** The DfE filtering and monitoring review: done when answered, with all four participants and signed off; then due again a year later. */
+  filteringReview: { status: 'done' | 'due'; completedOn: string | null; nextDue: string | null };
   lead: string | null;
   governor: string | null;
 }

@@ -45,6 +45,19 @@
     var lead = el('input', { name: 'lead', placeholder: 'e.g. E-safety coordinator' }); lead.value = y.lead || '';
     var gov = el('input', { name: 'governor', placeholder: 'e.g. Safeguarding governor' }); gov.value = y.governor || '';
     form.appendChild(el('div', { class: 'filters' }, [el('label', {}, ['Policy review due ', due]), el('label', {}, ['Lead (role) ', lead]), el('label', {}, ['Governor (role) ', gov])]));
+    var signOff = y.filteringReviewSignOff || { participants: [], signedOffBy: '', signedOn: '' };
+    var boxes = (data.participants || []).map(function (p) {
+      var box = el('input', { type: 'checkbox', value: p.id, class: 'participant' });
+      box.checked = signOff.participants.indexOf(p.id) >= 0;
+      return el('label', {}, [box, ' ' + p.label]);
+    });
+    var signedBy = el('input', { name: 'signedOffBy', placeholder: 'e.g. Headteacher', 'aria-label': 'Review signed off by (role)' }); signedBy.value = signOff.signedOffBy || '';
+    var signedOn = el('input', { type: 'date', name: 'signedOn', 'aria-label': 'Review signed off on' }); signedOn.value = signOff.signedOn || '';
+    var review = data.filteringReview || {};
+    form.appendChild(el('fieldset', {}, [el('legend', { text: 'Filtering and monitoring review: who took part and sign-off' })].concat(boxes, [
+      el('label', {}, ['Signed off by (role) ', signedBy]), el('label', {}, ['On ', signedOn]),
+      el('p', { class: 'muted', text: review.status === 'done' ? 'Review done; next due ' + review.nextDue + '.' : 'Review due. Still needed: ' + ((review.missingParticipants || []).length ? review.missingParticipants.join(', ') : 'the answers and sign-off') + '.' }),
+    ])));
     form.appendChild(el('p', { class: 'problems', role: 'alert' }));
     form.appendChild(el('button', { type: 'submit', text: 'Save audit' }));
     var pack = el('button', { type: 'button', class: 'secondary', id: 'audit-pack', text: 'Download the audit evidence pack (print or save as PDF)' });
@@ -53,6 +66,8 @@
     form.onsubmit = function (e) {
       e.preventDefault();
       var body = { policyReviewDue: due.value, lead: lead.value, governor: gov.value, annualAudit: [], filteringReview: [] };
+      var chosen = Array.prototype.filter.call(form.querySelectorAll('input.participant'), function (b) { return b.checked; }).map(function (b) { return b.value; });
+      if (signedOn.value || signedBy.value || chosen.length) body.filteringReviewSignOff = { participants: chosen, signedOffBy: signedBy.value, signedOn: signedOn.value };
       var rows = {};
       new FormData(form).forEach(function (v, k) {
         var parts = k.split('|');

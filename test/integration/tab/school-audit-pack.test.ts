@@ -38,4 +38,20 @@ describe('GET /api/school-audit/pack', () => {
     const audit = await new AuditStore(app.services.tables).listAudit(app.schoolId, { target: 'year|2026' });
     expect(audit.map((e) => `${e.action}:${e.outcome}`)).toEqual(expect.arrayContaining(['school-audit.export:succeeded', 'school-audit.export:denied']));
   });
+
+  it('records who took part in the filtering review and its sign-off, and shows governors when the next is due', async () => {
+    const read = await call('coordinator', 'GET', '/api/school-audit');
+    const questions = read.body.questions as { filteringReview: { id: string }[] };
+    const year = {
+      filteringReview: questions.filteringReview.map((q) => ({ questionId: q.id, answer: 'yes', answeredOn: '2026-10-14', role: 'IT coordinator', comment: '' })),
+      filteringReviewSignOff: { participants: ['slt', 'dsl', 'it-provider'], signedOffBy: 'Headteacher', signedOn: '2026-10-14' },
+    };
+    const partial = await call('coordinator', 'PUT', '/api/school-audit', year, read.body.etag ? { 'if-match': read.body.etag as string } : {});
+    expect(partial.status).toBe(200);
+    expect(partial.body.filteringReview).toMatchObject({ status: 'due', missingParticipants: ['governor'] });
+    const full = await call('coordinator', 'PUT', '/api/school-audit', { ...year, filteringReviewSignOff: { ...year.filteringReviewSignOff, participants: ['slt', 'dsl', 'it-provider', 'governor'] } }, { 'if-match': partial.body.etag as string });
+    expect(full.status).toBe(200);
+    const summary = await call('governor', 'GET', '/api/summary');
+    expect((summary.body.governance as { figures: { filteringReview: unknown } }).figures.filteringReview).toEqual({ status: 'done', completedOn: '2026-10-14', nextDue: '2027-10-14' });
+  });
 });

@@ -188,7 +188,7 @@ describe('tab API', () => {
     const after = await call('governor', 'GET', '/api/summary');
     expect(after.body.governance).toEqual({
       available: true,
-      figures: { policyReviewDue: '2027-09-01', annualAudit: { status: 'done', completedOn: '2026-11-20' }, filteringReview: { status: 'due', completedOn: null }, lead: 'E-safety coordinator', governor: 'Safeguarding governor' },
+      figures: { policyReviewDue: '2027-09-01', annualAudit: { status: 'done', completedOn: '2026-11-20' }, filteringReview: { status: 'due', completedOn: null, nextDue: null }, lead: 'E-safety coordinator', governor: 'Safeguarding governor' },
     });
   });
 
