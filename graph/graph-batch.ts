@@ -9,6 +9,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { GraphConnectionError, GraphServiceError, GraphUsageError, toGraphServiceError } from './graph-errors';
 import type { GraphResult } from './graph-types';
+import { GraphPacer } from './graph-pacing';
 
 /** The Graph version every request targets. */
 export const GRAPH_VERSION = 'v1.0';
@@ -71,8 +72,16 @@ export interface GraphBatchClientOptions {
   concurrency?: number;
   /** Requests per batch, at most 20. Default 20. */
   batchSize?: number;
-  /** Sends of one request after a 429 or 5xx, the first included. Default 5. */
+  /**
+   * Sends of one request after a 429 or 5xx, the first included. When absent, a throttled or unavailable request is
+   * retried until `retryForSeconds` after its first send (the run's deadline), so a long throttle delays a run
+   * instead of failing its pupils. Sends to an unreachable Graph stop after 5 attempts either way.
+   */
   maxAttempts?: number;
+  /** How long a throttled or unavailable request keeps being retried, from its first send. Default 30 minutes. */
+  retryForSeconds?: number;
+  /** The client-side budgets (graph/graph-pacing.ts); `false` turns pacing off. Default: Graph's documented limits. */
+  pacer?: GraphPacer | false;
   /** Longest wait honoured from a Retry-After header. Default 60 s. */
   maxRetryAfterSeconds?: number;
   /** How long 404s of a just-created user are retried. Default 10 s. */
@@ -132,6 +141,9 @@ export class GraphBatchClient {
   private readonly concurrency: number;
   private readonly batchSize: number;
   private readonly maxAttempts: number;
+  private readonly attemptsBounded: boolean;
+  private readonly retryForMs: number;
+  private readonly pacer: GraphPacer | undefined;
   private readonly maxRetryAfterMs: number;
   private readonly replicationWaitMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -145,11 +157,14 @@ export class GraphBatchClient {
     this.batchSize = positive('batchSize', options.batchSize ?? MAX_BATCH_SIZE);
     if (this.batchSize > MAX_BATCH_SIZE) throw new GraphUsageError(`A JSON batch holds at most ${MAX_BATCH_SIZE} requests (batchSize was ${this.batchSize}).`);
     this.maxAttempts = positive('maxAttempts', options.maxAttempts ?? 5);
+    this.attemptsBounded = options.maxAttempts !== undefined;
+    this.retryForMs = (options.retryForSeconds ?? 30 * 60) * 1000;
     this.maxRetryAfterMs = (options.maxRetryAfterSeconds ?? 60) * 1000;
     this.replicationWaitMs = (options.replicationWaitSeconds ?? 10) * 1000;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
+    this.pacer = options.pacer === false ? undefined : (options.pacer ?? new GraphPacer({ now: this.now, sleep: this.sleep }));
   }
 
   /** Sends every request; results[i] answers requests[i]. Throws only for our own mistakes, sign-in failures or an unreachable Graph. */
@@ -212,6 +227,7 @@ export class GraphBatchClient {
   }
 
   private async sendBatch(batch: Slot[], results: GraphResult<BatchResponse>[]): Promise<Slot[]> {
+    await this.pacer?.acquire(batch.map((slot) => slot.request));
     const sentAt = this.now();
     for (const slot of batch) {
       slot.attempts += 1;
@@ -259,7 +275,8 @@ export class GraphBatchClient {
 
   private shouldRetry(slot: Slot, error: GraphServiceError, now: number): boolean {
     let delayMs: number | undefined;
-    if (RETRYABLE_STATUS.has(error.status) && slot.attempts < this.maxAttempts) {
+    const mayRetry = this.attemptsBounded ? slot.attempts < this.maxAttempts : now - (slot.firstSentAt ?? now) < this.retryForMs;
+    if (RETRYABLE_STATUS.has(error.status) && mayRetry) {
       delayMs = Math.min(error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 1000 * 2 ** (slot.attempts - 1), this.maxRetryAfterMs);
       if (error.status === 429) this.stats.throttled += 1;
     } else if (error.status === 404 && slot.request.retryNotFound && now - (slot.firstSentAt ?? now) < this.replicationWaitMs) {
