@@ -105,6 +105,8 @@ export interface ReminderRunResult {
   /** Pending people who could be reached at last and got their first card. */
   delivered: number;
   stillPending: number;
+  /** New members of a campaign's role since it started, added to it (each gets the card as soon as the bot can reach them). */
+  newStarters: number;
 }
 
 /**
@@ -114,14 +116,25 @@ export interface ReminderRunResult {
  * running at once never send the same card twice.
  */
 export async function sendAupReminders(deps: AupCampaignDependencies): Promise<ReminderRunResult> {
-  const result: ReminderRunResult = { reminded: 0, delivered: 0, stillPending: 0 };
+  const result: ReminderRunResult = { reminded: 0, delivered: 0, stillPending: 0, newStarters: 0 };
   const documents = await deps.documents.listAupDocuments();
   const dueAfterMs = deps.reminderDays * 24 * 60 * 60 * 1000;
   for (const campaign of await deps.store.listCampaigns(deps.schoolId)) {
     const document = documents.find((d) => d.id === campaign.documentId && d.version === campaign.version);
     if (!document) continue; // A newer version replaced it; a new campaign asks for that one.
     const done = new Set((await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version)).map((a) => a.personId));
-    for (const recipient of await deps.store.listRecipients(deps.schoolId, campaign.campaignId)) {
+    const recipients = await deps.store.listRecipients(deps.schoolId, campaign.campaignId);
+    // New starters: whoever joined the campaign's role since it started is added to it, so they get the
+    // current AUP on this run (hourly) or as soon as the bot can reach them, well within a day.
+    if (isRole(campaign.audience)) {
+      const asked = new Set(recipients.map((r) => r.personId));
+      for (const personId of new Set(await deps.roles.listRoleMembers(campaign.audience))) {
+        if (asked.has(personId) || done.has(personId)) continue;
+        recipients.push(await deps.store.addRecipient(deps.schoolId, { campaignId: campaign.campaignId, personId, status: 'pending', lastSentAt: '', reminders: 0 }));
+        result.newStarters++;
+      }
+    }
+    for (const recipient of recipients) {
       if (done.has(recipient.personId)) continue;
       if (recipient.status === 'pending') {
         if (await deliver(deps, document, recipient, { reminder: false })) result.delivered++;
