@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { isCalendarDate } from './uk-dates';
 
 /**
@@ -217,4 +218,67 @@ export function countConsent(statesByPupil: readonly (readonly ConsentState[])[]
     for (const area of CONSENT_AREA_IDS) counts[area][states.find((s) => s.area === area)?.status ?? 'not-recorded'] += 1;
   }
   return counts;
+}
+
+/** The most rows one consent CSV may carry: more than any primary school's roll, so a whole year's forms fit. */
+export const MAX_CONSENT_CSV_ROWS = 3000;
+
+const CSV_COLUMNS: Readonly<Record<string, 'pupil' | 'signedOn' | 'givenBy' | 'relationship'>> = {
+  pupil: 'pupil',
+  upn: 'pupil',
+  pupilid: 'pupil',
+  signedon: 'signedOn',
+  date: 'signedOn',
+  givenby: 'givenBy',
+  signedby: 'givenBy',
+  relationship: 'relationship',
+};
+
+/** One CSV row turned into a form's body, or why the row cannot be read. */
+export interface ConsentCsvRow {
+  row: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Reads a CSV of paper consent forms: a header row with `pupil`, `signed_on` (YYYY-MM-DD), `given_by`,
+ * `relationship`, and a column per area named by its id (`media`, `display-in-school`, …) holding yes, no or
+ * nothing (not on that form). Each row then goes through the same checks as one form.
+ */
+export function readConsentCsv(csv: string): { rows: ConsentCsvRow[]; problems: { row: number; message: string }[] } {
+  let records: string[][];
+  try {
+    records = parse(csv.replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][];
+  } catch (error) {
+    return { rows: [], problems: [{ row: (error as { lines?: number }).lines ?? 1, message: 'the file is not valid CSV (check the quotes on this line)' }] };
+  }
+  const [header, ...body] = records;
+  if (!header) return { rows: [], problems: [{ row: 1, message: 'the file is empty' }] };
+  if (body.length > MAX_CONSENT_CSV_ROWS) return { rows: [], problems: [{ row: 1, message: `the file has ${body.length} forms; send at most ${MAX_CONSENT_CSV_ROWS} at a time` }] };
+  const columns = header.map((h) => {
+    const key = h.toLowerCase().replace(/[\s_]/g, '');
+    return CSV_COLUMNS[key] ?? (isConsentArea(h.toLowerCase().trim()) ? { area: h.toLowerCase().trim() as ConsentArea } : undefined);
+  });
+  const missing = (['pupil', 'signedOn', 'givenBy', 'relationship'] as const).filter((c) => !columns.includes(c));
+  if (missing.length > 0) return { rows: [], problems: [{ row: 1, message: `the header row needs the columns ${missing.map((c) => c.replace(/[A-Z]/g, (l) => `_${l.toLowerCase()}`)).join(', ')}` }] };
+  if (!columns.some((c) => typeof c === 'object')) return { rows: [], problems: [{ row: 1, message: `the header row needs at least one area column: ${CONSENT_AREA_IDS.join(', ')}` }] };
+  const rows: ConsentCsvRow[] = [];
+  const problems: { row: number; message: string }[] = [];
+  body.forEach((cells, index) => {
+    const row = index + 2;
+    const form: Record<string, unknown> = {};
+    const areas: Record<string, unknown> = {};
+    let bad: string | undefined;
+    columns.forEach((column, i) => {
+      const cell = cells[i] ?? '';
+      if (!column || cell === '') return;
+      if (typeof column === 'string') form[column] = cell;
+      else if (/^(yes|y|true)$/i.test(cell)) areas[column.area] = true;
+      else if (/^(no|n|false)$/i.test(cell)) areas[column.area] = false;
+      else bad = `${column.area} must be yes, no or empty`;
+    });
+    if (bad) problems.push({ row, message: bad });
+    else rows.push({ row, body: { ...form, areas } });
+  });
+  return { rows, problems };
 }

@@ -8,6 +8,7 @@ import {
   consentAreaLabel,
   countConsent,
   nextConsentState,
+  readConsentCsv,
   type ConsentArea,
   type ConsentDecision,
   type ConsentEvent,
@@ -141,10 +142,61 @@ export async function withdrawConsent(deps: ConsentDependencies, principal: Prin
 /** Counts per area for pupils on the roll (recorders only): how many may appear in each kind of publication. */
 export async function getConsentCoverage(deps: ConsentDependencies, principal: Principal): Promise<ConsentOutcome<{ pupils: number; areas: { area: ConsentArea; label: string; counts: Record<ConsentStatus, number> }[] }>> {
   if (!mayRecordConsent(principal)) return { kind: 'forbidden' };
+  const { pupils, counts } = await countConsentCoverage(deps);
+  return { kind: 'ok', value: { pupils, areas: CONSENT_AREA_IDS.map((area) => ({ area, label: consentAreaLabel(area), counts: counts[area] })) } };
+}
+
+export interface ConsentCsvResult {
+  recorded: number;
+  alreadyRecorded: number;
+  problems: { row: number; message: string }[];
+}
+
+/**
+ * Records a CSV of paper forms (recorders only): each good row as one form, each bad row reported by its line.
+ * The register is read once to find pupils by unique pupil number or username, so a row costs a consent read and
+ * one transaction, whatever the size of the roll.
+ */
+export async function recordConsentCsv(deps: ConsentDependencies, principal: Principal, csv: string): Promise<ConsentOutcome<ConsentCsvResult>> {
+  if (!mayRecordConsent(principal)) return deny(deps, principal, CONSENT_AUDIT.record);
+  const { rows, problems } = readConsentCsv(csv);
+  const register = rows.length > 0 ? await deps.pupils.listPupils(deps.schoolId) : [];
+  const byRef = new Map<string, PupilRecord>();
+  for (const p of register) {
+    byRef.set(p.externalId.toUpperCase(), p);
+    if (p.uniquePupilNumber) byRef.set(p.uniquePupilNumber.toUpperCase(), p);
+    byRef.set(p.userPrincipalName.toUpperCase(), p);
+  }
+  const known: Pick<ConsentDependencies, 'schoolId' | 'pupils'> = {
+    schoolId: deps.schoolId,
+    pupils: {
+      getPupil: async (_school, id) => byRef.get(id.trim().toUpperCase()),
+      findPupilByUserPrincipalName: async (_school, upn) => byRef.get(upn.trim().toUpperCase()),
+      listPupils: async () => register,
+    },
+  };
+  let recorded = 0;
+  let alreadyRecorded = 0;
+  for (const { row, body } of rows) {
+    const outcome = await recordConsentForm({ ...deps, ...known }, principal, body, 'csv');
+    if (outcome.kind === 'ok') {
+      if (outcome.value.recorded.length > 0) recorded++;
+      else alreadyRecorded++;
+      for (const s of outcome.value.superseded) problems.push({ row, message: `${s.area}: not recorded, ${s.reason}` });
+    } else if (outcome.kind === 'invalid') problems.push({ row, message: outcome.problems.join('; ') });
+    else if (outcome.kind === 'not-found') problems.push({ row, message: 'no pupil on the register has that id, unique pupil number or username' });
+    else if (outcome.kind === 'conflict') problems.push({ row, message: outcome.message });
+    else return outcome;
+  }
+  problems.sort((a, b) => a.row - b.row);
+  return { kind: 'ok', value: { recorded, alreadyRecorded, problems } };
+}
+
+/** Counts per area for pupils on the roll, with no caller: for a summary that hides small counts itself. */
+export async function countConsentCoverage(deps: Pick<ConsentDependencies, 'schoolId' | 'store' | 'pupils'>): Promise<{ pupils: number; counts: Record<ConsentArea, Record<ConsentStatus, number>> }> {
   const [pupils, states] = await Promise.all([deps.pupils.listPupils(deps.schoolId), deps.store.listConsentStates(deps.schoolId)]);
   const onRoll = pupils.filter(isOnRoll);
-  const counts = countConsent(onRoll.map((p) => states.get(p.externalId) ?? []));
-  return { kind: 'ok', value: { pupils: onRoll.length, areas: CONSENT_AREA_IDS.map((area) => ({ area, label: consentAreaLabel(area), counts: counts[area] })) } };
+  return { pupils: onRoll.length, counts: countConsent(onRoll.map((p) => states.get(p.externalId) ?? [])) };
 }
 
 interface Change {

@@ -125,6 +125,21 @@
     });
   }
 
+  function uploadCsv(event) {
+    event.preventDefault();
+    var file = byId('csv-file').files[0];
+    if (!file) return;
+    byId('csv-problems').textContent = '';
+    file.text().then(function (csv) {
+      return T.api('/api/consent/csv', { method: 'POST', body: { csv: csv } });
+    }).then(function (r) {
+      if (!r.ok) return problems(byId('csv-problems'), r.body);
+      byId('csv-result').textContent = r.body.recorded + ' form(s) recorded, ' + r.body.alreadyRecorded + ' already on record.';
+      r.body.problems.forEach(function (p) { byId('csv-problems').appendChild(el('li', { text: 'Line ' + p.row + ': ' + p.message })); });
+      coverage();
+    });
+  }
+
   function buildForm() {
     var select = byId('relationship');
     state.relationships.forEach(function (r) { select.appendChild(el('option', { value: r, text: r.replace('-', ' ') })); });
@@ -149,6 +164,7 @@
       buildForm();
       byId('find').addEventListener('submit', find);
       byId('record').addEventListener('submit', record);
+      byId('csv-form').addEventListener('submit', uploadCsv);
       byId('withdraw-all').addEventListener('click', function () { withdraw(state.areas.map(function (a) { return a.id; })); });
       if (state.recorder) coverage();
       byId('consent').hidden = false;

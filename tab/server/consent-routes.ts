@@ -4,6 +4,7 @@ import {
   getConsentHistory,
   getPupilConsent,
   mayReadConsent,
+  recordConsentCsv,
   recordConsentForm,
   withdrawConsent,
   type ConsentDependencies,
@@ -29,6 +30,7 @@ const READ_WORDING = { ...WORDING, forbidden: 'Only members of staff can see pup
  * - `POST /api/consent/history` `{ pupil }`: the chronology (recorders);
  * - `POST /api/consent` `{ pupil, signedOn, givenBy, relationship, areas: { "<area>": true | false } }`: a form;
  * - `POST /api/consent/withdraw` `{ pupil, area | areas, withdrawnOn?, withdrawnBy?, relationship? }`: a letter;
+ * - `POST /api/consent/csv` `{ csv }`: many paper forms (the JSON body limit, 1 MB, holds a whole roll's);
  * - `GET /api/consent/coverage`: counts per area for pupils on the roll (recorders).
  */
 export function registerConsentRoutes(api: JsonRoute, deps: ConsentDependencies & { picker: PupilPickerDependencies }): void {
@@ -47,6 +49,11 @@ export function registerConsentRoutes(api: JsonRoute, deps: ConsentDependencies 
   api('post', '/api/consent/history', async (req, principal) => outcomeResponse(await getConsentHistory(deps, principal, pupilOf(req.body)), undefined, WORDING));
   api('post', '/api/consent', async (req, principal) => written(await recordConsentForm(deps, principal, bodyOf(req))));
   api('post', '/api/consent/withdraw', async (req, principal) => written(await withdrawConsent(deps, principal, bodyOf(req))));
+  api('post', '/api/consent/csv', async (req, principal) => {
+    const csv = bodyOf(req).csv;
+    if (typeof csv !== 'string' || csv.trim() === '') return { status: 400, body: { error: 'Send the CSV as { "csv": "…" }, with a header row.' } };
+    return outcomeResponse(await recordConsentCsv(deps, principal, csv), undefined, WORDING);
+  });
   api('get', '/api/consent/coverage', async (_req, principal) => outcomeResponse(await getConsentCoverage(deps, principal), undefined, WORDING));
 }
 

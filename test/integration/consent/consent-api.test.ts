@@ -124,6 +124,23 @@ describe('consent register API', () => {
     expect((await call('staff', 'GET', '/api/consent/coverage')).status).toBe(403);
   });
 
+  it('records a CSV of paper forms by unique pupil number, once however often it is sent, with each bad row named and an older answer never overriding a later one', async () => {
+    const csv = ['pupil,signed_on,given_by,relationship,media,display-off-site', 'L123456789012,2026-09-01,Ada Marchbank,carer,yes,yes', 'NOBODY,2026-09-05,A B,parent,yes,', 'P-OWEN,2026-09-05,A B,uncle,yes,'].join('\n');
+    expect((await call('staff', 'POST', '/api/consent/csv', { csv })).status).toBe(403);
+    const first = await call('coordinator', 'POST', '/api/consent/csv', { csv });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ recorded: 1, alreadyRecorded: 0 });
+    expect(first.body.problems).toEqual([
+      { row: 2, message: 'media: not recorded, a later record (refused on 2026-09-03) stands' },
+      { row: 3, message: 'no pupil on the register has that id, unique pupil number or username' },
+      { row: 4, message: expect.stringContaining('relationship must be one of') },
+    ]);
+    expect((await call('coordinator', 'POST', '/api/consent/csv', { csv })).body).toMatchObject({ recorded: 0, alreadyRecorded: 1 });
+    const owen = await call('staff', 'POST', '/api/consent/lookup', { pupil: 'P-OWEN' });
+    expect((owen.body.areas as Area[]).find((a) => a.area === 'display-off-site')).toMatchObject({ status: 'given', on: '2026-09-01' });
+    expect((owen.body.areas as Area[]).find((a) => a.area === 'media')).toMatchObject({ status: 'refused', on: '2026-09-03' });
+  });
+
   it('puts the pupil\'s consent history in their subject access pack, saying who signed but not naming them', async () => {
     const pack = await call('dsl', 'POST', '/api/subject-access', { upn: 'P-IVY' });
     expect(pack.status).toBe(200);

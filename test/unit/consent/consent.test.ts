@@ -3,6 +3,8 @@ import {
   checkWithdrawal,
   CONSENT_AREA_IDS,
   countConsent,
+  MAX_CONSENT_CSV_ROWS,
+  readConsentCsv,
   mayUse,
   nextConsentState,
   notRecorded,
@@ -93,4 +95,28 @@ it('counts an area with no record as not recorded', () => {
   const counts = countConsent([[given('2026-09-03')], []]);
   expect(counts.media).toEqual({ given: 1, refused: 0, withdrawn: 0, 'not-recorded': 1 });
   expect(counts['display-in-school']['not-recorded']).toBe(2);
+});
+
+describe('reading a CSV of consent forms', () => {
+  it('takes yes, no or nothing per area column, and names each bad row by its line', () => {
+    const csv = ['\uFEFFPupil,Signed on,Given by,Relationship,media,display-in-school', 'P1,2026-09-03,"Quill, Sam",parent,yes,', 'P2,2026-09-03,Ann Other,carer,N,Y', 'P3,2026-09-03,Ann Other,carer,maybe,'].join('\n');
+    expect(readConsentCsv(csv)).toEqual({
+      rows: [
+        { row: 2, body: { pupil: 'P1', signedOn: '2026-09-03', givenBy: 'Quill, Sam', relationship: 'parent', areas: { media: true } } },
+        { row: 3, body: { pupil: 'P2', signedOn: '2026-09-03', givenBy: 'Ann Other', relationship: 'carer', areas: { media: false, 'display-in-school': true } } },
+      ],
+      problems: [{ row: 4, message: 'media must be yes, no or empty' }],
+    });
+  });
+
+  it.each([
+    ['a missing column', 'pupil,signed_on,relationship,media\nP1,2026-09-03,parent,yes', 'the header row needs the columns given_by'],
+    ['no area column', 'pupil,signed_on,given_by,relationship\nP1,2026-09-03,X,parent', 'at least one area column'],
+    ['too many rows', `pupil,signed_on,given_by,relationship,media\n${'P,2026-09-03,X,parent,yes\n'.repeat(MAX_CONSENT_CSV_ROWS + 1)}`, `send at most ${MAX_CONSENT_CSV_ROWS}`],
+    ['broken quotes', 'pupil,signed_on,given_by,relationship,media\nP1,"2026-09-03,X,parent,yes', 'not valid CSV'],
+  ])('refuses the whole file for %s', (_name, csv, message) => {
+    const read = readConsentCsv(csv);
+    expect(read.rows).toEqual([]);
+    expect(read.problems[0]!.message).toContain(message);
+  });
 });
