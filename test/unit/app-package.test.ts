@@ -93,7 +93,7 @@ describe('the manifest template', () => {
     const manifest = fillManifest(readTemplate(), SAMPLE_VALUES);
     const [bot] = manifest.bots;
     expect(bot).toMatchObject({ botId: SAMPLE_VALUES.BOT_ID, scopes: ['personal'], supportsFiles: false, isNotificationOnly: false });
-    expect(bot.commandLists[0].commands.map((c: { title: string }) => c.title)).toEqual(['report', 'myreports', 'aup', 'meeting', 'help']);
+    expect(bot.commandLists[0].commands.map((c: { title: string }) => c.title)).toEqual(['report', 'myreports', 'aup', 'meeting', 'consent', 'help']);
     expect(manifest.composeExtensions[0]).toMatchObject({
       botId: SAMPLE_VALUES.BOT_ID,
       commands: [{ id: 'reportMessage', type: 'action', title: 'Report this message', fetchTask: true, context: ['message'] }],
