@@ -2,6 +2,7 @@ import type { FeatureContext, FeatureFactory } from './feature';
 import type { AppConfig } from './config';
 import { createTabTokenValidator } from './tab-feature';
 import { consentRecordSource } from './consent-feature';
+import { trainingRecordSource } from './subject-access-sources';
 import { AupStore } from '../records/aup-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import type { PrivacyNoticeFacts, PrivacySettings } from '../school/privacy-notice';
@@ -24,8 +25,7 @@ export function privacyNoticeFacts(config: AppConfig): Omit<PrivacyNoticeFacts, 
 }
 
 /**
- * What a subject access pack is built from, for one school. Consent comes from the consent register; training,
- * once kept, plugs in here as `training`.
+ * What a subject access pack is built from, for one school, training and consent registers included.
  */
 export function subjectAccessDependencies(context: FeatureContext): SubjectAccessDependencies {
   return {
@@ -38,6 +38,7 @@ export function subjectAccessDependencies(context: FeatureContext): SubjectAcces
     roles: context.roles,
     conversations: context.conversations,
     consent: consentRecordSource(context),
+    training: trainingRecordSource(context),
     clock: context.clock,
   };
 }
