@@ -13,6 +13,8 @@ import { startAzurite } from '../scripts/azurite';
 import { renderCredentialSlips } from '../usecases/credential-slips';
 import { applyProvisioning, type ProvisioningDependencies } from '../usecases/provision-pupils';
 import { formatMs } from './bench-support';
+import { costOf, GRAPH_BUDGETS, GraphPacer } from '../graph/graph-pacing';
+import type { FakeHttpRequest, FakeHttpResponse } from '../test/support/graph-fake';
 
 /**
  * Provisions 1,000 pupils against the Graph fake's loopback HTTP server (20 ms per answer, 5% of inner
@@ -37,14 +39,24 @@ async function main(): Promise<void> {
   const retryAfterSeconds = option('--retry-after', 1);
   const concurrency = option('--concurrency', 4);
   const latencyMs = 20;
+  // By default the fake enforces Graph's documented quotas (see quotaBudgets); --random-throttle answers 5% with 429 instead.
+  const randomThrottle = args.includes('--random-throttle');
+  const timeScale = option('--time-scale', 0.2);
+  const budgets = quotaBudgets(timeScale);
 
   const azurite = await startAzurite();
-  const fake = await startFakeGraph({ latencyMs, throttleRate: 0.05, throttleStatus: 429, retryAfterSeconds, seed: 2026, checkContract: false }, count * 2);
+  const fake = await startFakeGraph(
+    { latencyMs, throttleRate: randomThrottle ? 0.05 : 0, throttleStatus: 429, retryAfterSeconds, seed: 2026, checkContract: false },
+    count * 2,
+    randomThrottle ? undefined : budgets,
+  );
   let sleptMs = 0;
+  const pacer = new GraphPacer({ budgets });
   const gateway = createGraphGateway({
     authProvider: createStaticTokenCredential('bench-token'),
     baseUrl: fake.baseUrl,
     concurrency,
+    pacer,
     sleep: async (ms) => {
       const started = performance.now();
       await new Promise((resolve) => setTimeout(resolve, ms));
@@ -87,7 +99,9 @@ async function main(): Promise<void> {
   const stats: GraphBatchStats = { ...gateway.stats };
   const firstRunOperations = [...operations];
 
-  const mutatingBefore = (await fake.snapshot()).mutatingRequests;
+  const afterFirst = await fake.snapshot();
+  const mutatingBefore = afterFirst.mutatingRequests;
+  const floor = quotaFloorMs(afterFirst.requests, budgets);
   const rerunStarted = performance.now();
   const rerun = await applyProvisioning(deps, { roll: { pupils, rejected: [] }, academicYearStart: 2026, deliverSlips: async () => undefined });
   const rerunMs = performance.now() - rerunStarted;
@@ -109,7 +123,14 @@ async function main(): Promise<void> {
   const idealMs = (stats.roundTrips * latencyMs) / concurrency;
   const rssMb = (process.resourceUsage().maxRSS * 1024) / (1024 * 1024);
 
-  console.log(`pupils:                 ${count} (concurrency ${concurrency}, ${latencyMs} ms latency, 5% of inner requests answered 429 with Retry-After: ${retryAfterSeconds})`);
+  console.log(
+    randomThrottle
+      ? `pupils:                 ${count} (concurrency ${concurrency}, ${latencyMs} ms latency, 5% of inner requests answered 429 with Retry-After: ${retryAfterSeconds})`
+      : `pupils:                 ${count} (concurrency ${concurrency}, ${latencyMs} ms latency, the fake enforcing Graph's documented quotas with windows x${timeScale})`,
+  );
+  const throttleShare = stats.throttled / Math.max(1, stats.innerRequests);
+  console.log(`429 share:              ${(throttleShare * 100).toFixed(2)}% of ${stats.innerRequests} inner requests (${stats.throttled} answered 429; target <= 1%)`);
+  console.log(`quota floor:            ${formatMs(floor.ms)} (${floor.budget}); wall / floor: ${floor.ms > 0 ? (wallMs / floor.ms).toFixed(2) : 'n/a'}x (target <= 1.3x); batches waited on their own budget ${formatMs(pacer.waitedMs)} in all`);
   console.log('per gateway operation (one batched send each):');
   for (const op of firstRunOperations) {
     console.log(`  ${op.name.padEnd(28)} requests ${String(op.firstAttempts).padStart(5)}  minimum ${String(op.minimum).padStart(3)}  round trips ${String(op.roundTrips).padStart(3)}  retries ${String(op.retries).padStart(3)}  ${formatMs(op.ms)}`);
@@ -144,6 +165,8 @@ async function main(): Promise<void> {
 interface TenantSnapshot {
   users: { id: string; employeeId: string; licensedWithoutExchange: boolean; groups: number; policies: number }[];
   mutatingRequests: number;
+  /** Every inner request the fake answered (not the ones refused with 429), for the quota floor. */
+  requests: { method: string; url: string }[];
 }
 
 interface FakeGraphProcess {
@@ -153,8 +176,8 @@ interface FakeGraphProcess {
 }
 
 /** Starts this file as a child process serving the Graph fake on loopback. */
-async function startFakeGraph(options: Record<string, unknown>, seats: number): Promise<FakeGraphProcess> {
-  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, __filename, '--serve-fake', JSON.stringify({ options, seats })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function startFakeGraph(options: Record<string, unknown>, seats: number, quotas?: QuotaBudgets): Promise<FakeGraphProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, __filename, '--serve-fake', JSON.stringify({ options, seats, quotas })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>(): Promise<T> => new Promise((resolve, reject) => {
     child.once('message', (message) => resolve(message as T));
     child.once('exit', (code) => reject(new Error(`The Graph fake exited (${code}).`)));
@@ -177,8 +200,9 @@ async function startFakeGraph(options: Record<string, unknown>, seats: number): 
 /** The child: the fake tenant on 127.0.0.1:0, answering the parent's questions over IPC. */
 async function serveFake(argument: string): Promise<void> {
   const { GraphFake } = await import('../test/support/graph-fake');
-  const { options, seats } = JSON.parse(argument) as { options: ConstructorParameters<typeof GraphFake>[0]; seats: number };
+  const { options, seats, quotas } = JSON.parse(argument) as { options: ConstructorParameters<typeof GraphFake>[0]; seats: number; quotas?: QuotaBudgets };
   const fake = new GraphFake(options);
+  if (quotas) enforceQuotas(fake, quotas);
   const { sku } = fake.seedSchool();
   sku.enabledUnits = seats;
   const exchange = sku.servicePlans.find((p) => p.servicePlanName === 'EXCHANGE_S_STANDARD')?.servicePlanId;
@@ -195,10 +219,64 @@ async function serveFake(argument: string): Promise<void> {
         policies: fake.directPolicyAssignments.get(u.id)?.size ?? 0,
       })),
       mutatingRequests: fake.innerRequests().filter((r) => r.method !== 'GET').length,
+      requests: fake.innerRequests().map((r) => ({ method: r.method, url: r.url })),
     };
     process.send?.(snapshot);
   });
   process.send?.({ baseUrl: server.baseUrl });
+}
+
+type QuotaBudgets = Record<keyof typeof GRAPH_BUDGETS, { limit: number; windowMs: number }>;
+
+/** Graph's documented quotas (graph/graph-pacing.ts), with every window scaled by `timeScale` so a run takes a minute, not minutes. */
+function quotaBudgets(timeScale: number): QuotaBudgets {
+  return Object.fromEntries(Object.entries(GRAPH_BUDGETS).map(([key, b]) => [key, { limit: b.limit, windowMs: Math.round(b.windowMs * timeScale) }])) as QuotaBudgets;
+}
+
+/**
+ * A stand-in for Graph's throttling: each $batch is charged to sliding windows per budget (costOf), and a batch that
+ * would pass any of them is answered 429 with the Retry-After that frees room, as the service does.
+ */
+function enforceQuotas(fake: { respond(request: FakeHttpRequest): Promise<FakeHttpResponse>; throttledByQuota?: number }, quotas: QuotaBudgets): void {
+  const windows = new Map<string, number[]>();
+  const budgetOf = (key: string) => Object.entries(GRAPH_BUDGETS).find(([, b]) => b.name === key.split(':')[0])?.[0] as keyof QuotaBudgets | undefined;
+  const original = fake.respond.bind(fake);
+  fake.respond = async (request) => {
+    const inner = (request.body as { requests?: { method: string; url: string }[] } | undefined)?.requests;
+    if (request.method === 'POST' && request.url.endsWith('/$batch') && inner) {
+      const now = Date.now();
+      const total = new Map<string, number>();
+      for (const r of inner) for (const [key, units] of costOf(r)) total.set(key, (total.get(key) ?? 0) + units);
+      let retryAtMs = 0;
+      for (const [key, units] of total) {
+        const name = budgetOf(key);
+        if (!name) continue;
+        const { limit, windowMs } = quotas[name];
+        const spent = (windows.get(key) ?? []).filter((t) => t > now - windowMs);
+        windows.set(key, spent);
+        if (spent.length + units > limit) retryAtMs = Math.max(retryAtMs, (spent[spent.length + units - limit - 1] ?? now) + windowMs);
+      }
+      if (retryAtMs > 0) {
+        return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': String(Math.max(1, Math.ceil((retryAtMs - now) / 1000))) }, body: { error: { code: 'TooManyRequests', message: 'Quota exceeded (bench stand-in).' } } };
+      }
+      for (const [key, units] of total) for (let i = 0; i < units; i++) windows.get(key)?.push(now);
+    }
+    return original(request);
+  };
+}
+
+/** The least wall time the quotas allow for these requests: for each budget, full windows waited before the last unit. */
+function quotaFloorMs(requests: readonly { method: string; url: string }[], quotas: QuotaBudgets): { ms: number; budget: string } {
+  const total = new Map<string, number>();
+  for (const r of requests) for (const [key, units] of costOf(r)) total.set(key, (total.get(key) ?? 0) + units);
+  let floor = { ms: 0, budget: 'none' };
+  for (const [key, units] of total) {
+    const name = Object.entries(GRAPH_BUDGETS).find(([, b]) => b.name === key.split(':')[0])?.[0] as keyof QuotaBudgets | undefined;
+    if (!name) continue;
+    const ms = Math.max(0, Math.ceil(units / quotas[name].limit) - 1) * quotas[name].windowMs;
+    if (ms > floor.ms) floor = { ms, budget: key };
+  }
+  return floor;
 }
 
 interface OperationFigures {

@@ -35,7 +35,7 @@ export function costOf(request: { method: string; url: string }): Map<string, nu
   const path = request.url.split('?')[0] ?? '';
   const write = request.method !== 'GET';
   const team = /^\/teams\/([^/]+)/.exec(path);
-  if (team || /^\/(teamwork|appCatalogs|chats)\b/.test(path) || /^\/users\/[^/]+\/teamwork\b/.test(path)) {
+  if (team || /^\/(teamwork|appCatalogs|chats)\b/.test(path) || /^\/admin\/teams\b/.test(path) || /^\/users\/[^/]+\/(teamwork|onlineMeetings)\b/.test(path)) {
     cost.set(GRAPH_BUDGETS.teams.name, 1);
     if (team) cost.set(`${GRAPH_BUDGETS.perTeam.name}:${team[1]}`, 1);
     return cost;
@@ -62,7 +62,9 @@ class Window {
     if (over <= 0) return now;
     // The unit that must age out before there is room for these.
     const t = this.spent[Math.min(over, this.spent.length) - 1];
-    return t === undefined ? now : t + this.budget.windowMs;
+    // A little past the window: Graph counts a request when it arrives, a moment after we spent it here.
+    const margin = Math.min(1_000, Math.max(20, this.budget.windowMs / 100));
+    return t === undefined ? now : t + this.budget.windowMs + margin;
   }
 
   spend(units: number, at: number): void {

@@ -16,6 +16,7 @@ describe('client-side Graph budgets', () => {
     expect(Object.fromEntries(costOf({ method: 'GET', url: "/users?$filter=employeeId eq '1'" }))).toEqual({ 'identity-resource-units': 2 });
     expect(Object.fromEntries(costOf({ method: 'PATCH', url: '/teams/team-1' }))).toEqual({ teams: 1, 'team:team-1': 1 });
     expect(Object.fromEntries(costOf({ method: 'POST', url: '/users/u-1/teamwork/installedApps' }))).toEqual({ teams: 1 });
+    expect(Object.fromEntries(costOf({ method: 'POST', url: '/admin/teams/policy/userAssignments/assign' }))).toEqual({ teams: 1 });
   });
 
   it('lets 3,000 identity writes through at once, and the next ones only as the 150-second window frees room', async () => {
@@ -25,7 +26,9 @@ describe('client-side Graph budgets', () => {
     for (let i = 0; i < 150; i++) await pacer.acquire(Array.from({ length: 20 }, (_, j) => write(i * 20 + j)));
     expect(clock.now()).toBe(start);
     await pacer.acquire([write(3_000)]);
-    expect(clock.now() - start).toBe(150_000);
+    // The window, plus the small margin the pacer keeps for Graph counting a request when it arrives.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(150_000);
+    expect(clock.now() - start).toBeLessThanOrEqual(151_000);
   });
 
   it('keeps one team to 4 requests a second, and the app to 30 across teams', async () => {
@@ -33,9 +36,12 @@ describe('client-side Graph budgets', () => {
     const start = clock.now();
     const pacer = new GraphPacer({ now: clock.now, sleep: clock.sleep });
     for (let i = 0; i < 8; i++) await pacer.acquire([{ method: 'GET', url: '/teams/t1' }]);
-    expect(clock.now() - start).toBe(1_000);
+    const afterOneTeam = clock.now() - start;
+    expect(afterOneTeam).toBeGreaterThanOrEqual(1_000);
+    expect(afterOneTeam).toBeLessThan(1_100);
     for (let i = 0; i < 30; i++) await pacer.acquire([{ method: 'GET', url: `/teams/other-${i}` }]);
-    expect(clock.now() - start).toBe(2_000);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(2_000);
+    expect(clock.now() - start).toBeLessThan(2_200);
   });
 
   it('retries a throttled request until its deadline, not a fixed five times', async () => {
