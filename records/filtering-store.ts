@@ -1,6 +1,7 @@
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { AlertTriage, FilteringAlert } from '../school/filtering-alerts';
 import type { FilteringChangeRequest } from '../school/filtering-changes';
-import { getEntityOrUndefined, guardStorage, isConflict, type Tables } from './tables';
+import { getEntityOrUndefined, guardStorage, isConflict, isNotFound, type Tables } from './tables';
 
 /** Table of filtering change and exception requests (one table per record type, as records/tables.ts keeps them). */
 export const FILTERING_CHANGES_TABLE = 'filteringchanges';
@@ -65,6 +66,92 @@ export class FilteringStore {
       const filter = odata`PartitionKey eq ${schoolId} and RowKey ge ${'change|'} and RowKey lt ${'change}'}`;
       for await (const entity of (await this.table()).listEntities<ChangeEntity>({ queryOptions: { filter } })) out.push(JSON.parse(entity.request) as FilteringChangeRequest);
       return out.sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
+    });
+  }
+
+  /**
+   * Stores uploaded alerts, 100 to an entity-group transaction (Azure Tables allows at most 100 operations, all
+   * in one partition: https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions).
+   * A batch holding an alert already stored fails whole, so that batch is retried row by row; the result is
+   * how many were new.
+   */
+  async addAlerts(schoolId: string, alerts: readonly FilteringAlert[]): Promise<number> {
+    return guardStorage('store filtering alerts', async () => {
+      const table = await this.table();
+      let created = 0;
+      for (let i = 0; i < alerts.length; i += 100) {
+        const batch = alerts.slice(i, i + 100);
+        const actions: TransactionAction[] = batch.map((a) => ['create', { partitionKey: schoolId, rowKey: `alert|${a.day}|${a.id}`, alert: JSON.stringify(a) }]);
+        try {
+          await table.submitTransaction(actions);
+          created += batch.length;
+        } catch (error) {
+          if (!isConflict(error)) throw error;
+          for (const [, entity] of actions) {
+            try {
+              await table.createEntity(entity as { partitionKey: string; rowKey: string });
+              created++;
+            } catch (rowError) {
+              if (!isConflict(rowError)) throw rowError;
+            }
+          }
+        }
+      }
+      return created;
+    });
+  }
+
+  /** Alerts from `fromDay` to `toDay` inclusive (YYYY-MM-DD), oldest first. */
+  async listAlerts(schoolId: string, fromDay: string, toDay: string): Promise<FilteringAlert[]> {
+    return guardStorage('list filtering alerts', async () => {
+      const out: FilteringAlert[] = [];
+      const filter = odata`PartitionKey eq ${schoolId} and RowKey ge ${`alert|${fromDay}|`} and RowKey lt ${`alert|${toDay}|\uffff`}`;
+      for await (const e of (await this.table()).listEntities<{ alert: string }>({ queryOptions: { filter } })) out.push(JSON.parse(e.alert) as FilteringAlert);
+      return out.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt));
+    });
+  }
+
+  /** Records how an alert was triaged, once: false when someone triaged it first. */
+  async addTriage(schoolId: string, triage: AlertTriage): Promise<boolean> {
+    return guardStorage('triage filtering alert', async () => {
+      try {
+        await (await this.table()).createEntity({ partitionKey: schoolId, rowKey: `triage|${triage.alertId}`, triage: JSON.stringify(triage) });
+        return true;
+      } catch (error) {
+        if (isConflict(error)) return false;
+        throw error;
+      }
+    });
+  }
+
+  async listTriage(schoolId: string): Promise<AlertTriage[]> {
+    return guardStorage('list filtering triage', async () => {
+      const out: AlertTriage[] = [];
+      const filter = odata`PartitionKey eq ${schoolId} and RowKey ge ${'triage|'} and RowKey lt ${'triage}'}`;
+      for await (const e of (await this.table()).listEntities<{ triage: string }>({ queryOptions: { filter } })) out.push(JSON.parse(e.triage) as AlertTriage);
+      return out;
+    });
+  }
+
+  /** Claims the day's digest for this instance, once across instances (create-only row). */
+  async claimDigest(schoolId: string, day: string, at: string): Promise<boolean> {
+    return guardStorage('claim filtering digest', async () => {
+      try {
+        await (await this.table()).createEntity({ partitionKey: schoolId, rowKey: `digest|${day}`, at });
+        return true;
+      } catch (error) {
+        if (isConflict(error)) return false;
+        throw error;
+      }
+    });
+  }
+
+  /** Gives the day back when sending failed, so the next run tries again. */
+  async releaseDigest(schoolId: string, day: string): Promise<void> {
+    await guardStorage('release filtering digest', async () => {
+      await (await this.table()).deleteEntity(schoolId, `digest|${day}`).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
     });
   }
 }

@@ -1,0 +1,132 @@
+import type { Logger } from '../app/logger';
+import type { RoleDirectory } from '../identity/role-directory';
+import type { AuditStore } from '../records/audit-store';
+import type { ConversationStore } from '../records/conversation-store';
+import type { FilteringStore } from '../records/filtering-store';
+import type { PupilRegisterStore } from '../records/pupil-register-store';
+import { digestOf, digestText, parseFilteringAlerts, type AlertTriage, type FilteringAlert } from '../school/filtering-alerts';
+import type { IncidentType } from '../school/incident-types';
+import { hasAnyRole, type Principal, type Role } from '../school/roles';
+import { londonToday } from './aup-paper-forms';
+import type { ProactiveMessenger } from './deliver-alerts';
+
+export interface FilteringAlertDependencies {
+  schoolId: string;
+  store: Pick<FilteringStore, 'addAlerts' | 'listAlerts' | 'addTriage' | 'listTriage'>;
+  register: Pick<PupilRegisterStore, 'listPupils'>;
+  audit: Pick<AuditStore, 'appendAudit'>;
+  clock: () => Date;
+}
+
+/** Who uploads and triages the provider's alerts. */
+export const ALERT_ROLES: readonly Role[] = ['coordinator', 'dsl', 'headteacher'];
+/** How far back the triage list looks. */
+export const ALERT_WINDOW_DAYS = 30;
+
+type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'forbidden' } | { kind: 'not-found' } | { kind: 'invalid'; problems: string[] } | { kind: 'conflict'; message: string };
+
+function daysBefore(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T12:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+}
+
+async function denied(deps: FilteringAlertDependencies, principal: Principal, action: string): Promise<{ kind: 'forbidden' }> {
+  await deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action, target: 'filtering-alerts', outcome: 'denied' });
+  return { kind: 'forbidden' };
+}
+
+/** Takes the provider's CSV export: each alert stored once, its user matched to the register by username. */
+export async function uploadFilteringAlerts(deps: FilteringAlertDependencies, principal: Principal, csv: string): Promise<Outcome<{ stored: number; alreadyStored: number; matchedPupils: number; problems: { row: number; message: string }[] }>> {
+  if (!hasAnyRole(principal, ...ALERT_ROLES)) return denied(deps, principal, 'filtering.alerts.upload');
+  const { alerts, problems } = parseFilteringAlerts(csv);
+  if (alerts.length === 0 && problems.length > 0 && problems[0]!.row === 1) return { kind: 'invalid', problems: problems.map((p) => p.message) };
+  const byUpn = new Map((await deps.register.listPupils(deps.schoolId)).map((p) => [p.userPrincipalName.toLowerCase(), p.externalId]));
+  const matched: FilteringAlert[] = alerts.map((a) => (byUpn.has(a.user) ? { ...a, pupilId: byUpn.get(a.user)! } : a));
+  const stored = await deps.store.addAlerts(deps.schoolId, matched);
+  await deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action: 'filtering.alerts.upload', target: 'filtering-alerts', outcome: 'succeeded', details: { stored, rejected: problems.length } });
+  return { kind: 'ok', value: { stored, alreadyStored: matched.length - stored, matchedPupils: matched.filter((a) => a.pupilId).length, problems } };
+}
+
+/** The last 30 days' alerts with how each was triaged, untriaged first. */
+export async function listFilteringAlerts(deps: FilteringAlertDependencies, principal: Principal): Promise<Outcome<{ alerts: (FilteringAlert & { triage: AlertTriage | null })[] }>> {
+  if (!hasAnyRole(principal, ...ALERT_ROLES)) return denied(deps, principal, 'filtering.alerts.read');
+  const today = londonToday(deps.clock());
+  const [alerts, triage] = await Promise.all([deps.store.listAlerts(deps.schoolId, daysBefore(today, ALERT_WINDOW_DAYS), today), deps.store.listTriage(deps.schoolId)]);
+  const byId = new Map(triage.map((t) => [t.alertId, t]));
+  await deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action: 'filtering.alerts.read', target: 'filtering-alerts', outcome: 'succeeded' });
+  const rows = alerts.map((a) => ({ ...a, triage: byId.get(a.id) ?? null }));
+  return { kind: 'ok', value: { alerts: [...rows.filter((r) => !r.triage), ...rows.filter((r) => r.triage)] } };
+}
+
+/** What the report form is opened with when an alert becomes an incident. */
+export interface IncidentPrefill {
+  type: IncidentType;
+  occurredOn: string;
+  involved: ({ kind: 'pupil'; pupilId: string } | { kind: 'pupil-unlisted' })[];
+  description: string;
+}
+
+/**
+ * Triage of one alert, once: "no action" with a reason, or "incident", which answers with the prefilled
+ * incident (type, date, the matched pupil and what the alert said) for the report form.
+ */
+export async function triageFilteringAlert(deps: FilteringAlertDependencies, principal: Principal, alertId: string, body: Record<string, unknown>): Promise<Outcome<{ triage: AlertTriage; prefill: IncidentPrefill | null }>> {
+  if (!hasAnyRole(principal, ...ALERT_ROLES)) return denied(deps, principal, 'filtering.alerts.triage');
+  const outcome = body.outcome;
+  const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
+  const problems: string[] = [];
+  if (outcome !== 'no-action' && outcome !== 'incident') problems.push('outcome must be "no-action" or "incident"');
+  if (outcome === 'no-action' && (reason.length < 3 || reason.length > 1000)) problems.push('a "no action" decision needs a reason, in 3 to 1,000 characters');
+  if (problems.length > 0) return { kind: 'invalid', problems };
+  const today = londonToday(deps.clock());
+  const alert = (await deps.store.listAlerts(deps.schoolId, daysBefore(today, ALERT_WINDOW_DAYS), today)).find((a) => a.id === alertId);
+  if (!alert) return { kind: 'not-found' };
+  const triage: AlertTriage = { alertId, outcome: outcome as AlertTriage['outcome'], reason: outcome === 'incident' ? reason || 'Incident opened from the alert' : reason, by: principal.aadObjectId, at: deps.clock().toISOString() };
+  if (!(await deps.store.addTriage(deps.schoolId, triage))) return { kind: 'conflict', message: 'Someone has already triaged this alert. Reload to see their decision.' };
+  await deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action: 'filtering.alerts.triage', target: `filtering-alert:${alertId}`, outcome: 'succeeded', details: { outcome: triage.outcome } });
+  const prefill: IncidentPrefill | null =
+    triage.outcome === 'incident'
+      ? {
+          // Blocked: someone tried to reach unsuitable content. Allowed or flagged: the filter let it through.
+          type: alert.action === 'blocked' ? 'inappropriate-website' : 'filtering-breach',
+          occurredOn: alert.day,
+          involved: [alert.pupilId ? { kind: 'pupil', pupilId: alert.pupilId } : { kind: 'pupil-unlisted' }],
+          description: `Filtering alert (${alert.category}, ${alert.action}) at ${alert.site}, ${alert.occurredAt.slice(11, 16)} UTC.`,
+        }
+      : null;
+  return { kind: 'ok', value: { triage, prefill } };
+}
+
+export interface FilteringDigestDependencies extends FilteringAlertDependencies {
+  store: FilteringAlertDependencies['store'] & Pick<FilteringStore, 'claimDigest' | 'releaseDigest'>;
+  roles: Pick<RoleDirectory, 'listRoleMembers'>;
+  conversations: Pick<ConversationStore, 'getConversation'>;
+  messenger: ProactiveMessenger;
+  logger: Logger;
+}
+
+/**
+ * The coordinator's daily digest of the previous day's alerts (seed 000 §2.2), once a UK day across
+ * instances: counts by action and category and how many are still to triage, never a user, site or pupil.
+ */
+export async function sendFilteringDigest(deps: FilteringDigestDependencies): Promise<{ sent: number } | undefined> {
+  const today = londonToday(deps.clock());
+  if (!(await deps.store.claimDigest(deps.schoolId, today, deps.clock().toISOString()))) return undefined;
+  try {
+    const yesterday = daysBefore(today, 1);
+    const [alerts, triage] = await Promise.all([deps.store.listAlerts(deps.schoolId, daysBefore(today, ALERT_WINDOW_DAYS), today), deps.store.listTriage(deps.schoolId)]);
+    const digest = digestOf(yesterday, alerts, new Set(triage.map((t) => t.alertId)));
+    const ukDate = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' }).format(new Date(`${yesterday}T12:00:00Z`));
+    let sent = 0;
+    for (const id of new Set(await deps.roles.listRoleMembers('coordinator'))) {
+      const reference = await deps.conversations.getConversation(deps.schoolId, id);
+      if (!reference) continue;
+      await deps.messenger.sendText(reference, digestText(digest, ukDate));
+      sent++;
+    }
+    deps.logger.info('filtering.digest.sent', { day: yesterday, alerts: digest.total, recipients: sent });
+    return { sent };
+  } catch (error) {
+    await deps.store.releaseDigest(deps.schoolId, today).catch(() => undefined);
+    throw error;
+  }
+}
