@@ -55,6 +55,54 @@
     });
   }
 
+  function triageCell(alert) {
+    if (alert.triage) return el('td', { text: (alert.triage.outcome === 'incident' ? 'Incident opened' : 'No action: ' + alert.triage.reason) });
+    var reason = el('input', { class: 'reason', 'aria-label': 'Reason for no action', maxlength: '1000' });
+    var note = el('span', { class: 'problems', role: 'alert' });
+    function triage(outcome) {
+      T.api('/api/filtering/alerts/' + encodeURIComponent(alert.id) + '/triage', { method: 'POST', body: { outcome: outcome, reason: reason.value } }).then(function (r) {
+        if (!r.ok) return problems(note, r.body);
+        if (r.body.prefill) T.setStatus('Incident prefilled: ' + r.body.prefill.description + ' Report it with /report in Teams.', 'info');
+        loadAlerts();
+      });
+    }
+    var none = el('button', { type: 'button', class: 'secondary no-action', text: 'No action' });
+    var incident = el('button', { type: 'button', class: 'incident', text: 'Open an incident' });
+    none.addEventListener('click', function () { triage('no-action'); });
+    incident.addEventListener('click', function () { triage('incident'); });
+    return el('td', {}, [reason, none, incident, note]);
+  }
+
+  function loadAlerts() {
+    return T.api('/api/filtering/alerts').then(function (r) {
+      if (!r.ok) return;
+      byId('alerts-panel').hidden = false;
+      var tbody = byId('alerts').querySelector('tbody');
+      tbody.textContent = '';
+      r.body.alerts.forEach(function (a) {
+        tbody.appendChild(el('tr', { 'data-id': a.id }, [
+          el('td', { text: ukDate(a.occurredAt) }),
+          el('td', { text: a.user + (a.pupilId ? ' (pupil on the register)' : '') }),
+          el('td', { text: a.site }),
+          el('td', { text: a.category }),
+          el('td', { text: a.action }),
+          triageCell(a),
+        ]));
+      });
+    });
+  }
+
+  function uploadAlerts(event) {
+    event.preventDefault();
+    var file = byId('alerts-file').files[0];
+    if (!file) { byId('alerts-result').textContent = 'Choose the export first.'; return; }
+    file.text().then(function (csv) { return T.api('/api/filtering/alerts', { method: 'POST', body: { csv: csv } }); }).then(function (r) {
+      if (!r.ok) { byId('alerts-result').textContent = (r.body.problems || [r.body.error || 'The export could not be read.']).join(' '); return; }
+      byId('alerts-result').textContent = r.body.stored + ' new alerts, ' + r.body.alreadyStored + ' already uploaded, ' + r.body.matchedPupils + ' matched to pupils, ' + r.body.problems.length + ' rows not read.';
+      loadAlerts();
+    });
+  }
+
   function ask(event) {
     event.preventDefault();
     var form = byId('ask');
@@ -72,6 +120,7 @@
   T.signIn().then(function (ok) {
     if (!ok) return;
     byId('ask').addEventListener('submit', ask);
-    return load();
+    byId('alerts-upload').addEventListener('submit', uploadAlerts);
+    return load().then(loadAlerts);
   });
 })();

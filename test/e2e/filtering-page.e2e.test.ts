@@ -36,7 +36,7 @@ describe('the filtering page in headless Chromium', () => {
     return page;
   }
 
-  it('a teacher asks for a temporary exception; the coordinator approves it; on its date it is due for reversal', async () => {
+  it('a teacher asks for a temporary exception; the coordinator approves it and triages a provider alert; on its date the exception is due for reversal', async () => {
     const asTeacher = await open(teacher);
     await asTeacher.fill('#site', 'https://www.vikings.example/longships');
     await asTeacher.fill('#reason', 'Year 5 Viking topic videos');
@@ -55,6 +55,17 @@ describe('the filtering page in headless Chromium', () => {
     await asCoordinator.locator('#log tbody tr .status-cell', { hasText: /^Approved$/ }).waitFor();
     await expect(asCoordinator.locator('#log tbody tr').first().innerText()).resolves.toContain('27 November 2026');
     await asCoordinator.close();
+
+    // The coordinator uploads the provider's export and triages an alert.
+    const alerts = await open(coordinator);
+    const csv = ['time,user,url,category,action', '2026-11-22T10:15:00Z,someone@school.example,games.example,Games,Blocked'].join('\n');
+    await alerts.setInputFiles('#alerts-file', { name: 'export.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await alerts.click('#alerts-button');
+    await alerts.locator('#alerts-result', { hasText: '1 new alerts' }).waitFor();
+    await alerts.fill('#alerts tbody tr input.reason', 'Blocked as intended');
+    await alerts.click('#alerts tbody tr button.no-action');
+    await alerts.locator('#alerts tbody tr', { hasText: 'No action: Blocked as intended' }).waitFor();
+    await alerts.close();
 
     now = new Date('2026-11-27T08:00:00Z');
     const later = await open(coordinator);
