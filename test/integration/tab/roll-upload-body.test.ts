@@ -29,7 +29,7 @@ describe('the Admin roll upload body', () => {
     await idp?.close();
   });
 
-  async function post(path: string, body: BodyInit, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function post(path: string, body: RequestInit["body"], headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
     const token = await idp.token(users.admin.aadObjectId);
     const response = await fetch(`${app.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, ...headers }, body });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
