@@ -63,7 +63,7 @@ class Window {
     // The unit that must age out before there is room for these.
     const t = this.spent[Math.min(over, this.spent.length) - 1];
     // A little past the window: Graph counts a request when it arrives, a moment after we spent it here.
-    const margin = Math.min(1_000, Math.max(20, this.budget.windowMs / 100));
+    const margin = Math.min(1_000, Math.max(100, this.budget.windowMs / 50));
     return t === undefined ? now : t + this.budget.windowMs + margin;
   }
 
