@@ -27,7 +27,10 @@ export interface AupCoverageSummary {
     version: number;
     /** Percentage of everyone in the document's groups, whole numbers. */
     percent: number;
-    groups: { group: Role; percent: number }[];
+    /** Everyone in the document's groups (once each), and how many of them acknowledged; the summary hides small numbers. */
+    members: number;
+    acknowledged: number;
+    groups: { group: Role; percent: number; members: number; acknowledged: number }[];
   }[];
 }
 
@@ -84,7 +87,9 @@ export async function getAupCoverageSummary(deps: AupDependencies, schoolId: str
           title: d.title,
           version: d.version,
           percent: everyone.size === 0 ? 0 : Math.floor((acknowledged.size / everyone.size) * 100),
-          groups: mine.map((r) => ({ group: r.group, percent: r.percent })),
+          members: everyone.size,
+          acknowledged: acknowledged.size,
+          groups: mine.map((r) => ({ group: r.group, percent: r.percent, members: r.members, acknowledged: r.acknowledged })),
         };
       }),
   };

@@ -28,7 +28,15 @@ export const SUMMARY_ROLES: readonly Role[] = ['governor', 'chair', 'coordinator
 
 /** AUP coverage as the AUP feature reports it (usecases/aup-coverage.ts getAupCoverageSummary). */
 export interface AupCoverageFigures {
-  documents: { title: string; version: number; percent: number; groups: { group: string; percent: number }[] }[];
+  documents: { title: string; version: number; percent: number; members?: number; acknowledged?: number; groups: { group: string; percent: number; members?: number; acknowledged?: number }[] }[];
+}
+
+/** One document's coverage as governors see it: per audience, with any share that would single someone out hidden. */
+export interface ShownAupCoverage {
+  title: string;
+  version: number;
+  percent: number | typeof SUPPRESSED;
+  groups: { group: string; percent: number | typeof SUPPRESSED }[];
 }
 
 /** Pupil-policy compliance as the enforcement feature reports it (getLatestComplianceSummary). */
@@ -78,7 +86,7 @@ export interface IncidentSummary extends IncidentSummaryFigures {
   generatedAt: string;
   /** What the counts cover: child-protection concerns only for viewers whose own list shows them; allegations about adults never. */
   counts: { childProtection: boolean; allegationsAboutAdults: false };
-  aupCoverage: Optional<{ documents: { title: string; version: number; percent: number }[] }>;
+  aupCoverage: Optional<{ documents: ShownAupCoverage[] }>;
   compliance: Optional<{ compliantPercent: number; pupils: number | string; checkedOn: string }>;
   governance: Optional<GovernanceFigures>;
   training: Optional<{ people: ShownCount; current: ShownCount; notCurrent: ShownCount; currentPercent: number | typeof SUPPRESSED }>;
@@ -120,7 +128,7 @@ export async function getIncidentSummary(deps: SummaryDependencies, principal: P
       counts: { childProtection: audiences.includes('child-protection'), allegationsAboutAdults: false },
       ...summariseMonths(stored, now, audiences),
       // Whitelisted fields only: never a document id, run id or person.
-      aupCoverage: aup ? { available: true, figures: { documents: aup.documents.map((d) => ({ title: d.title, version: d.version, percent: d.percent })) } } : { available: false, message: NOT_YET },
+      aupCoverage: aup ? { available: true, figures: { documents: aup.documents.map(shownAupCoverage) } } : { available: false, message: NOT_YET },
       compliance: compliance
         ? { available: true, figures: { compliantPercent: Math.round(compliance.compliantShare * 100), pupils: compliance.total >= 1 && compliance.total <= 2 ? 'fewer than 3' : compliance.total, checkedOn: compliance.finishedAt.slice(0, 10) } }
         : { available: false, message: NOT_YET },
@@ -128,6 +136,36 @@ export async function getIncidentSummary(deps: SummaryDependencies, principal: P
       training: training ? { available: true, figures: shownTraining(training) } : { available: false, message: NOT_YET },
       filtering: filtering ? { available: true, figures: shownFiltering(filtering) } : { available: false, message: NOT_YET },
     },
+  };
+}
+
+/**
+ * A document's AUP coverage per audience. Governors know how many people hold each role, so a share tells them
+ * how many have not acknowledged: a share is hidden when 1 or 2 have, or have not, and complements are hidden
+ * so that none can be worked out from the document's total (as if no one held two of its roles).
+ */
+export function shownAupCoverage(d: AupCoverageFigures['documents'][number]): ShownAupCoverage {
+  if (d.members === undefined || d.acknowledged === undefined) return { title: d.title, version: d.version, percent: SUPPRESSED, groups: d.groups.map((g) => ({ group: g.group, percent: SUPPRESSED })) };
+  const values = new Map<string, number>([['total', d.members], ['acked', d.acknowledged], ['owed', d.members - d.acknowledged]]);
+  const groups = d.groups.filter((g) => g.members !== undefined && g.acknowledged !== undefined);
+  for (const g of groups) {
+    values.set(`${g.group}:total`, g.members!);
+    values.set(`${g.group}:acked`, g.acknowledged!);
+    values.set(`${g.group}:owed`, g.members! - g.acknowledged!);
+  }
+  const relations = [
+    { parent: 'total', children: ['acked', 'owed'] },
+    ...groups.map((g) => ({ parent: `${g.group}:total`, children: [`${g.group}:acked`, `${g.group}:owed`] })),
+    ...(groups.length > 0 ? [{ parent: 'acked', children: groups.map((g) => `${g.group}:acked`) }, { parent: 'owed', children: groups.map((g) => `${g.group}:owed`) }] : []),
+  ];
+  // Headcounts are public knowledge (everyone knows how many staff there are), so they are never the complement.
+  const hidden = suppressCells(values, relations, { threshold: SUPPRESSION_THRESHOLD, avoid: new Set([...values.keys()].filter((k) => k.endsWith('total'))) });
+  const share = (prefix: string, percent: number): number | typeof SUPPRESSED => (hidden.has(`${prefix}acked`) || hidden.has(`${prefix}owed`) ? SUPPRESSED : percent);
+  return {
+    title: d.title,
+    version: d.version,
+    percent: share('', d.percent),
+    groups: d.groups.map((g) => ({ group: g.group, percent: groups.includes(g) ? share(`${g.group}:`, g.percent) : SUPPRESSED })),
   };
 }
 

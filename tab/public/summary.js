@@ -88,7 +88,13 @@
       ]),
     ]));
     main.appendChild(optional('AUP coverage', s.aupCoverage, function (f) {
-      return f.documents.map(function (d) { return el('p', { text: d.title + ' (version ' + d.version + '): ' + d.percent + '% acknowledged' }); });
+      var share = function (p) { return p === SUPPRESSED ? 'hidden' : p + '%'; };
+      return f.documents.map(function (d) {
+        return el('div', {}, [
+          el('p', { text: d.title + ' (version ' + d.version + '): ' + share(d.percent) + ' acknowledged' }),
+          el('ul', {}, (d.groups || []).map(function (g) { return el('li', { text: g.group + ': ' + share(g.percent) }); })),
+        ]);
+      });
     }));
     main.appendChild(optional('Pupil policy compliance', s.compliance, function (f) {
       return [el('p', { text: f.compliantPercent + '% of pupil accounts compliant (' + f.pupils + ' pupils), checked ' + f.checkedOn + '.' })];

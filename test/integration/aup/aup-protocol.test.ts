@@ -191,11 +191,11 @@ describe('AUP acknowledgements over the Bot Framework protocol', () => {
     const summary = await aup.getAupCoverageSummary(app.schoolId);
     const staffRow = summary.documents.find((d) => d.documentId === 'staff-aup')!;
     expect(staffRow.groups).toEqual([
-      { group: 'staff', percent: 40 },
-      { group: 'coordinator', percent: 0 },
-      { group: 'dsl', percent: 0 },
-      { group: 'headteacher', percent: 0 },
-      { group: 'admin', percent: 0 },
+      { group: 'staff', percent: 40, members: 5, acknowledged: 2 },
+      { group: 'coordinator', percent: 0, members: 1, acknowledged: 0 },
+      { group: 'dsl', percent: 0, members: 0, acknowledged: 0 },
+      { group: 'headteacher', percent: 0, members: 0, acknowledged: 0 },
+      { group: 'admin', percent: 0, members: 0, acknowledged: 0 },
     ]);
     expect(staffRow.percent).toBe(40);
     expect(summary.documents.find((d) => d.documentId === 'pupil-ks1-aup')!.percent).toBe(100);

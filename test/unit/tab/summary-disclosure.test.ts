@@ -18,6 +18,7 @@ import {
 } from '../../../school/incident-summary';
 import { INCIDENT_TYPES, type IncidentType } from '../../../school/incident-types';
 import type { Role } from '../../../school/roles';
+import { shownAupCoverage } from '../../../usecases/summarise-incidents';
 import { LinearKnowledge, minus, sumOf, withoutKnown, type Functional } from '../../support/disclosure-prover';
 
 /*
@@ -267,5 +268,29 @@ describe('the governors’ summary cannot be subtracted', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('AUP coverage for governors', () => {
+  it('hides a share that would single someone out, and its complement in the document total', () => {
+    // 12 staff, 10 acknowledged; the one head has not: the head's 0% and the staff group's figures would give them away.
+    const shown = shownAupCoverage({
+      title: 'Staff AUP',
+      version: 2,
+      percent: 76,
+      members: 13,
+      acknowledged: 10,
+      groups: [
+        { group: 'staff', percent: 83, members: 12, acknowledged: 10 },
+        { group: 'headteacher', percent: 0, members: 1, acknowledged: 0 },
+      ],
+    });
+    expect(shown.groups).toEqual([
+      { group: 'staff', percent: SUPPRESSED },
+      { group: 'headteacher', percent: SUPPRESSED },
+    ]);
+    expect(shown.percent).toBe(SUPPRESSED);
+    const everyone = shownAupCoverage({ title: 'Staff AUP', version: 2, percent: 100, members: 20, acknowledged: 20, groups: [{ group: 'staff', percent: 100, members: 20, acknowledged: 20 }] });
+    expect(everyone).toEqual({ title: 'Staff AUP', version: 2, percent: 100, groups: [{ group: 'staff', percent: 100 }] });
   });
 });
