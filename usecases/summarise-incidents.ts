@@ -13,6 +13,7 @@ import {
   summariseMonths,
   summaryAudiencesFor,
   summaryMonths,
+  suppress,
   SUPPRESSED,
   SUPPRESSION_THRESHOLD,
   type EscalationKind,
@@ -87,7 +88,7 @@ export interface IncidentSummary extends IncidentSummaryFigures {
   /** What the counts cover: child-protection concerns only for viewers whose own list shows them; allegations about adults never. */
   counts: { childProtection: boolean; allegationsAboutAdults: false };
   aupCoverage: Optional<{ documents: ShownAupCoverage[] }>;
-  compliance: Optional<{ compliantPercent: number; pupils: number | string; checkedOn: string }>;
+  compliance: Optional<{ compliantPercent: number | typeof SUPPRESSED; pupils: ShownCount; checkedOn: string }>;
   governance: Optional<GovernanceFigures>;
   training: Optional<{ people: ShownCount; current: ShownCount; notCurrent: ShownCount; currentPercent: number | typeof SUPPRESSED }>;
   filtering: Optional<{ requests: ShownCount; approved: ShownCount; refused: ShownCount; waiting: ShownCount; dueForReversal: ShownCount }>;
@@ -130,7 +131,7 @@ export async function getIncidentSummary(deps: SummaryDependencies, principal: P
       // Whitelisted fields only: never a document id, run id or person.
       aupCoverage: aup ? { available: true, figures: { documents: aup.documents.map(shownAupCoverage) } } : { available: false, message: NOT_YET },
       compliance: compliance
-        ? { available: true, figures: { compliantPercent: Math.round(compliance.compliantShare * 100), pupils: compliance.total >= 1 && compliance.total <= 2 ? 'fewer than 3' : compliance.total, checkedOn: compliance.finishedAt.slice(0, 10) } }
+        ? { available: true, figures: shownCompliance(compliance) }
         : { available: false, message: NOT_YET },
       governance: governance ? { available: true, figures: governance } : { available: false, message: NOT_YET },
       training: training ? { available: true, figures: shownTraining(training) } : { available: false, message: NOT_YET },
@@ -167,6 +168,13 @@ export function shownAupCoverage(d: AupCoverageFigures['documents'][number]): Sh
     percent: share('', d.percent),
     groups: d.groups.map((g) => ({ group: g.group, percent: groups.includes(g) ? share(`${g.group}:`, g.percent) : SUPPRESSED })),
   };
+}
+
+/** Pupil-policy compliance: the share is hidden when 1 or 2 accounts are, or are not, compliant (it would single a pupil out). */
+export function shownCompliance(c: ComplianceFigures): { compliantPercent: number | typeof SUPPRESSED; pupils: ShownCount; checkedOn: string } {
+  const drifted = c.total - c.compliant;
+  const small = (n: number): boolean => n >= 1 && n < SUPPRESSION_THRESHOLD;
+  return { compliantPercent: small(c.compliant) || small(drifted) ? SUPPRESSED : Math.round(c.compliantShare * 100), pupils: suppress(c.total), checkedOn: c.finishedAt.slice(0, 10) };
 }
 
 /**

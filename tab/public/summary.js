@@ -97,7 +97,7 @@
       });
     }));
     main.appendChild(optional('Pupil policy compliance', s.compliance, function (f) {
-      return [el('p', { text: f.compliantPercent + '% of pupil accounts compliant (' + f.pupils + ' pupils), checked ' + f.checkedOn + '.' })];
+      return [el('p', { text: (f.compliantPercent === SUPPRESSED ? 'Share hidden' : f.compliantPercent + '%') + ' of pupil accounts compliant (' + f.pupils + ' pupils), checked ' + f.checkedOn + '.' })];
     }));
     main.appendChild(optional('Policy review, audit and filtering review', s.governance, function (f) {
       return [el('ul', {}, [

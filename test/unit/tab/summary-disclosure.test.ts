@@ -18,7 +18,7 @@ import {
 } from '../../../school/incident-summary';
 import { INCIDENT_TYPES, type IncidentType } from '../../../school/incident-types';
 import type { Role } from '../../../school/roles';
-import { shownAupCoverage } from '../../../usecases/summarise-incidents';
+import { shownAupCoverage, shownCompliance } from '../../../usecases/summarise-incidents';
 import { LinearKnowledge, minus, sumOf, withoutKnown, type Functional } from '../../support/disclosure-prover';
 
 /*
@@ -292,5 +292,17 @@ describe('AUP coverage for governors', () => {
     expect(shown.percent).toBe(SUPPRESSED);
     const everyone = shownAupCoverage({ title: 'Staff AUP', version: 2, percent: 100, members: 20, acknowledged: 20, groups: [{ group: 'staff', percent: 100, members: 20, acknowledged: 20 }] });
     expect(everyone).toEqual({ title: 'Staff AUP', version: 2, percent: 100, groups: [{ group: 'staff', percent: 100 }] });
+  });
+});
+
+describe('pupil-policy compliance for governors', () => {
+  it.each([
+    [{ total: 30, compliant: 29 }, 'hidden', 30],
+    [{ total: 30, compliant: 27 }, 90, 30],
+    [{ total: 2, compliant: 2 }, 'hidden', 'hidden'],
+    [{ total: 0, compliant: 0 }, 0, 0],
+  ])('%j shows %p compliant of %p pupils', (c, percent, pupils) => {
+    const shown = shownCompliance({ ...c, compliantShare: c.total === 0 ? 0 : c.compliant / c.total, finishedAt: '2026-11-23T02:10:00Z' });
+    expect(shown).toEqual({ compliantPercent: percent, pupils, checkedOn: '2026-11-23' });
   });
 });
