@@ -1,8 +1,7 @@
-import type { FeatureContext, FeatureFactory } from './feature';
+import type { FeatureContext } from './feature';
 import { loadResponseMatrix } from './compose';
 import { GraphPeopleNames, RoleTitleNames } from '../identity/people-names';
 import type { AggregateWriter } from '../usecases/summarise-incidents';
-import { restoreDueSanctions } from '../usecases/case-actions';
 import type { PupilRegisterStore } from '../records/pupil-register-store';
 import { registerCaseRoutes, type CaseRouteDependencies } from '../tab/server/case-routes';
 import { attachmentStoreFor } from './attachments';
@@ -40,24 +39,3 @@ export function caseRoutes(deps: CaseRouteDependencies): (api: JsonRoute) => voi
 export function caseTabRoutes(deps: CaseRouteDependencies): { triage: CaseRouteDependencies; extraRoutes: ((api: JsonRoute) => void)[] } {
   return { triage: deps, extraRoutes: [caseRoutes(deps)] };
 }
-
-/**
- * The DSL's case work beyond the tab: restores pupils' sign-in when a suspension ends. Every instance runs the
- * job; each due suspension is claimed with its etag, so it is restored once (usecases/case-actions.ts).
- */
-export const caseFeature: FeatureFactory = (context) => {
-  const logger = context.logger.child({ feature: 'cases' });
-  return {
-    name: 'cases',
-    jobs: [
-      {
-        name: 'cases.restore-suspended-access',
-        everyMs: 15 * 60_000,
-        run: async () => {
-          const restored = await restoreDueSanctions({ schoolId: context.config.school.id, incidents: context.incidents, sanctions: new SanctionStore(context.tables), graph: context.graph, audit: context.audit, clock: context.clock });
-          if (restored > 0) logger.info('cases.access-restored', { count: restored });
-        },
-      },
-    ],
-  };
-};

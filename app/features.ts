@@ -3,7 +3,7 @@ import { createAupFeature } from './aup-feature';
 import { createTabFeature } from './tab-feature';
 import { enforcementFeature } from './enforcement-feature';
 import { retentionFeature } from './retention-feature';
-import { caseFeature } from './case-wiring';
+import { caseFeature } from './case-feature';
 import { privacyFeature } from './privacy-feature';
 import { filteringFeature } from './filtering-feature';
 import { consentFeature } from './consent-feature';
