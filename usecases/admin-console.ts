@@ -3,7 +3,7 @@ import type { ComplianceStore } from '../records/compliance-store';
 import type { ProvisioningRun, ProvisioningRunStore } from '../records/provisioning-run-store';
 import type { PupilRegisterStore } from '../records/pupil-register-store';
 import type { Drift } from '../school/pupil-policy-drift';
-import { readRollCsv, readSdsRoll, RollFormatError, type RollReadResult } from '../school/pupil-roll';
+import { readRollCsv, readSdsRoll, RollFormatError, type RollReadResult, type RollRejection } from '../school/pupil-roll';
 import { academicYearStarting } from '../school/pupil-usernames';
 import { hasAnyRole, type Principal } from '../school/roles';
 import type { CredentialSlip } from './credential-slips';
@@ -84,12 +84,17 @@ export function readRollUpload(upload: RollUpload, now: Date): { ok: true; roll:
 }
 
 /** What `apply` would do for each row of the uploaded roll, changing nothing. */
-export async function planUploadedRoll(deps: AdminConsoleDependencies, principal: Principal, upload: RollUpload): Promise<AdminOutcome<ProvisioningPlan>> {
+export async function planUploadedRoll(
+  deps: AdminConsoleDependencies,
+  principal: Principal,
+  upload: RollUpload,
+): Promise<AdminOutcome<ProvisioningPlan & { flaggedDatesOfBirth: RollRejection[] }>> {
   if (!canAdminister(principal)) return { kind: 'forbidden' };
   const read = readRollUpload(upload, deps.clock());
   if (!read.ok) return { kind: 'invalid', problems: read.problems };
   const plan = await planProvisioning({ ...deps.provisioning, runs: deps.runs, actorId: principal.aadObjectId }, { roll: read.roll, academicYearStart: read.academicYearStart });
-  return { kind: 'ok', value: plan };
+  // Pupils provisioned without the date of birth the roll gave, because it is implausible for their year group.
+  return { kind: 'ok', value: { ...plan, flaggedDatesOfBirth: read.roll.flagged ?? [] } };
 }
 
 /**

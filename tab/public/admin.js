@@ -44,6 +44,12 @@
     if (result.blockers && result.blockers.length) {
       box.appendChild(el('div', { class: 'problems', role: 'alert' }, [el('p', { text: 'Nothing can be applied until these are fixed:' }), el('ul', {}, result.blockers.map(function (b) { return el('li', { text: b }); }))]));
     }
+    if (result.flaggedDatesOfBirth && result.flaggedDatesOfBirth.length) {
+      box.appendChild(el('div', { class: 'problems', id: 'plan-flagged' }, [
+        el('p', { text: 'Dates of birth not used (the pupils are still provisioned; correct them in the MIS and upload again):' }),
+        el('ul', {}, result.flaggedDatesOfBirth.map(function (f) { return el('li', { text: f.reason }); })),
+      ]));
+    }
     if (result.interrupted) box.appendChild(el('p', { class: 'problems', role: 'alert', text: 'The run stopped part-way (' + result.interrupted + '). Each pupil done so far is saved: apply again to finish.' }));
     var rows = result.rows.filter(function (r) { return r.action !== 'unchanged'; });
     var table = el('table', { id: 'plan-rows' }, [

@@ -120,6 +120,18 @@ describe('Admin tab API: provisioning from an upload, and the latest enforcement
     expect(halfSds.body.problems).toEqual(['An SDS export needs both users.csv and roles.csv.']);
   });
 
+  it('flags a date of birth implausible for the pupil\'s year group, and still plans the pupil', async () => {
+    // Year 3 in 2026/27: born 2018/19, give or take a year. 2019 typed as 1919 is flagged; 2019 itself is fine.
+    const roll = ['Adno,Forename,Surname,Year,DOB', '004421,Peregrina,Thistlewood,3,14/03/1919', '004422,Ignatius,Marrowbone,3,14/03/2019'].join('\r\n');
+    const plan = await call('admin', 'POST', '/api/admin/provisioning/plan', { csv: roll, academicYear: '2026' });
+    expect(plan.status).toBe(200);
+    expect((plan.body.rows as { row: number; action: string }[]).map((r) => [r.row, r.action])).toEqual([
+      [2, 'create'],
+      [3, 'create'],
+    ]);
+    expect(plan.body.flaggedDatesOfBirth).toEqual([{ row: 2, externalId: '004421', reason: expect.stringMatching(/^Row 2: the date of birth 14 March 1919 is not plausible for a pupil in Year 3 in 2026\/27/) }]);
+  });
+
   it('applies with streamed progress, hands the slips over once, stores no password, and a second apply changes nothing', async () => {
     const first = await apply('admin', { csv: ROLL, academicYear: '2026' });
     expect(first.status).toBe(200);
