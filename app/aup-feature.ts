@@ -13,7 +13,7 @@ import { AupDocumentError, checkAupLibrary, parseAupDocument, type AupDocument }
 import type { Principal } from '../school/roles';
 import { recordPaperAcknowledgements, type AupDocumentSource } from '../usecases/acknowledge-aup';
 import { accessGateListener, getAupGateStatus, holdPupilsWithoutAup, retryAupReleases, type AupAccessGateDependencies } from '../usecases/aup-access-gate';
-import { sendAupReminders, startAupCampaign, type AupAppInstaller, type AupCampaignDependencies } from '../usecases/aup-campaigns';
+import { sendAupReminders, startAnnualRenewals, startAupCampaign, type AupAppInstaller, type AupCampaignDependencies } from '../usecases/aup-campaigns';
 import { getAupCoverage, getAupCoverageSummary, listPupilsWithoutAup } from '../usecases/aup-coverage';
 
 /**
@@ -158,8 +158,12 @@ export function createAupFeature(options: AupFeatureOptions = {}): FeatureFactor
           name: 'aup-reminders',
           everyMs: options.reminderJobEveryMs ?? 60 * 60_000,
           run: async () => {
+            // The September renewal starts this academic year's campaigns for annual documents first (once
+            // across instances: the campaign row is inserted once), so the reminder run sends them.
+            const renewals = await startAnnualRenewals(deps).then(() => undefined, (error: unknown) => error);
             // The access gate's release retry runs even when reminders fail, and the other way round.
             const [reminders, releases] = await Promise.allSettled([sendAupReminders(deps), retryAupReleases(gate)]);
+            if (renewals !== undefined) throw renewals;
             if (reminders.status === 'rejected') throw reminders.reason;
             if (releases.status === 'rejected') throw releases.reason;
           },

@@ -5,6 +5,7 @@ import { trainingAuditEvidence } from './training-feature';
 import { AupStore } from '../records/aup-store';
 import { IncidentAggregateStore } from '../records/incident-aggregate-store';
 import { SchoolAuditStore } from '../records/school-audit-store';
+import { renewalYear } from '../school/aup-documents';
 import type { JsonRoute } from '../tab/server/api-responses';
 import { registerSchoolAuditPackRoutes } from '../tab/server/school-audit-pack-routes';
 import { getAupCoverageSummary } from '../usecases/aup-coverage';
@@ -25,7 +26,11 @@ export function schoolAuditPackRoutes(context: FeatureContext): (api: JsonRoute)
       training: trainingAuditEvidence(context),
       aupCoverage: (schoolId) => getAupCoverageSummary(aup, schoolId),
       aupDocuments: () => documents.listAupDocuments(),
-      paperForms: async (schoolId, documentId, version) => (await store.listAcknowledgements(schoolId, documentId, version)).filter((a) => a.channel === 'paper').length,
+      paperForms: async (schoolId, documentId, version) => {
+        const document = (await documents.listAupDocuments()).find((d) => d.id === documentId);
+        const academicYear = document ? renewalYear(document, context.clock()) : undefined;
+        return (await store.listAcknowledgements(schoolId, documentId, version, academicYear)).filter((a) => a.channel === 'paper').length;
+      },
       filtering: filteringSummaryProvider(context),
     });
 }

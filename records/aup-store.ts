@@ -23,15 +23,18 @@ export interface AupAcknowledgement {
   recordedBy?: string;
   /** A parent's agreement: the child it is for (their Entra object id, or `pupil-<register key>`). */
   forPupil?: string;
+  /** Annual documents: the academic year (starting calendar year) this acknowledgement counts for. */
+  academicYear?: number;
   recordedAt: string;
 }
 
-interface AcknowledgementEntity extends Omit<AupAcknowledgement, 'parentName' | 'recordedBy' | 'forPupil'> {
+interface AcknowledgementEntity extends Omit<AupAcknowledgement, 'parentName' | 'recordedBy' | 'forPupil' | 'academicYear'> {
   partitionKey: string;
   rowKey: string;
   parentName: string;
   recordedBy: string;
   forPupil?: string;
+  academicYear?: number;
 }
 
 /** A campaign asking an audience to acknowledge the current version of a document. */
@@ -43,6 +46,8 @@ export interface AupCampaign {
   audience: string;
   startedBy: string;
   startedAt: string;
+  /** Annual documents: the academic year the campaign asks for; a new one starts each September. */
+  academicYear?: number;
 }
 
 /**
@@ -90,14 +95,22 @@ export interface AupAccessHold {
 
 type AccessHoldEntity = AupAccessHold & { partitionKey: string; rowKey: string };
 
-/** The deterministic key of one acknowledgement, so a repeat (double tap, retry, paper after card) writes nothing. */
-export function acknowledgementRowKey(documentId: string, version: number, personId: string): string {
-  return `${documentId}|v${version}|${personId}`;
+/**
+ * The deterministic key of one acknowledgement, so a repeat (double tap, retry, paper after card) writes nothing.
+ * An annual document's key carries the academic year (`staff-aup|v1.2026|…`), so each September a person
+ * acknowledges it afresh while last year's record stays; `doc|v1|` and `doc|v1.2026|` never share a prefix.
+ */
+export function acknowledgementRowKey(documentId: string, version: number, personId: string, academicYear?: number): string {
+  return `${versionPrefix(documentId, version, academicYear)}${personId}`;
 }
 
-/** The id of the campaign for a document version and audience; starting it again finds the same campaign. */
-export function campaignIdFor(documentId: string, version: number, audience: string): string {
-  return `${documentId}-v${version}-${audience}`;
+function versionPrefix(documentId: string, version: number, academicYear?: number): string {
+  return academicYear === undefined ? `${documentId}|v${version}|` : `${documentId}|v${version}.${academicYear}|`;
+}
+
+/** The id of the campaign for a document version and audience (and, for an annual document, academic year); starting it again finds the same campaign. */
+export function campaignIdFor(documentId: string, version: number, audience: string, academicYear?: number): string {
+  return academicYear === undefined ? `${documentId}-v${version}-${audience}` : `${documentId}-v${version}-${audience}-${academicYear}`;
 }
 
 /**
@@ -120,7 +133,7 @@ export class AupStore {
   async recordAcknowledgement(schoolId: string, ack: AupAcknowledgement): Promise<{ created: boolean; acknowledgement: AupAcknowledgement }> {
     return guardStorage('record AUP acknowledgement', async () => {
       const table = await this.acknowledgements();
-      const rowKey = acknowledgementRowKey(ack.documentId, ack.version, ack.personId);
+      const rowKey = acknowledgementRowKey(ack.documentId, ack.version, ack.personId, ack.academicYear);
       try {
         await table.createEntity<AcknowledgementEntity>({ partitionKey: schoolId, rowKey, ...ack, parentName: ack.parentName ?? '', recordedBy: ack.recordedBy ?? '', ...(ack.forPupil ? { forPupil: ack.forPupil } : {}) });
         return { created: true, acknowledgement: ack };
@@ -132,16 +145,16 @@ export class AupStore {
     });
   }
 
-  async getAcknowledgement(schoolId: string, documentId: string, version: number, personId: string): Promise<AupAcknowledgement | undefined> {
+  async getAcknowledgement(schoolId: string, documentId: string, version: number, personId: string, academicYear?: number): Promise<AupAcknowledgement | undefined> {
     return guardStorage('read AUP acknowledgement', async () => {
-      const entity = await getEntityOrUndefined<AcknowledgementEntity>(await this.acknowledgements(), schoolId, acknowledgementRowKey(documentId, version, personId));
+      const entity = await getEntityOrUndefined<AcknowledgementEntity>(await this.acknowledgements(), schoolId, acknowledgementRowKey(documentId, version, personId, academicYear));
       return entity ? toAcknowledgement(entity) : undefined;
     });
   }
 
-  /** Everyone who acknowledged one version of a document. */
-  async listAcknowledgements(schoolId: string, documentId: string, version: number): Promise<AupAcknowledgement[]> {
-    const prefix = `${documentId}|v${version}|`;
+  /** Everyone who acknowledged one version of a document (for an annual document, in one academic year). */
+  async listAcknowledgements(schoolId: string, documentId: string, version: number, academicYear?: number): Promise<AupAcknowledgement[]> {
+    const prefix = versionPrefix(documentId, version, academicYear);
     return this.query('list AUP acknowledgements', await this.acknowledgements(), odata`PartitionKey eq ${schoolId} and RowKey ge ${prefix} and RowKey lt ${`${prefix}\uffff`}`, toAcknowledgement);
   }
 
@@ -272,12 +285,13 @@ function toAcknowledgement(e: AcknowledgementEntity): AupAcknowledgement {
     ...(e.parentName ? { parentName: e.parentName } : {}),
     ...(e.recordedBy ? { recordedBy: e.recordedBy } : {}),
     ...(e.forPupil ? { forPupil: e.forPupil } : {}),
+    ...(typeof e.academicYear === 'number' ? { academicYear: e.academicYear } : {}),
     recordedAt: e.recordedAt,
   };
 }
 
 function toCampaign(e: CampaignEntity): AupCampaign {
-  return { campaignId: e.campaignId, documentId: e.documentId, version: e.version, audience: e.audience, startedBy: e.startedBy, startedAt: e.startedAt };
+  return { campaignId: e.campaignId, documentId: e.documentId, version: e.version, audience: e.audience, startedBy: e.startedBy, startedAt: e.startedAt, ...(typeof e.academicYear === 'number' ? { academicYear: e.academicYear } : {}) };
 }
 
 function toRecipient(e: RecipientEntity & { etag?: string }): AupCampaignRecipient {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { academicYearAt, academicYearOfDate } from './academic-year';
 import { isRole, type Role } from './roles';
 
 /**
@@ -32,6 +33,11 @@ export interface AupDocument {
   hash: string;
   /** True when the card needs a parent's or carer's name and confirmation (pupil documents). */
   needsParent: boolean;
+  /**
+   * `annual`: acknowledged again every academic year (front matter `renewal: annual`). From 1 September
+   * (Europe/London) last year's acknowledgements no longer count and the hourly AUP job starts a new campaign.
+   */
+  renewal: 'annual' | 'none';
 }
 
 /** A document file with something wrong; `problems` lists every one so the school can fix them at once. */
@@ -47,7 +53,7 @@ export class AupDocumentError extends Error {
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
-/** Parses one document file: `---` front matter (id, title, version, date, audience) then Markdown. */
+/** Parses one document file: `---` front matter (id, title, version, date, audience, optional renewal) then Markdown. */
 export function parseAupDocument(content: string, source: string): AupDocument {
   const normalised = content.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const match = /^---\n([\s\S]*?)\n---\n?([\s\S]*)$/.exec(normalised);
@@ -76,6 +82,8 @@ export function parseAupDocument(content: string, source: string): AupDocument {
     else problems.push(`"${word}" is not an audience (use roles such as staff, governor, pupil, or eyfs, visitor, parent)`);
   }
   if (audienceWords.length === 0) problems.push('audience is missing');
+  const renewalText = (fields.get('renewal') ?? 'none').toLowerCase();
+  if (renewalText !== 'annual' && renewalText !== 'none') problems.push(`renewal must be "annual" or "none" (got "${renewalText}")`);
   const text = match[2]!.trim();
   if (text === '') problems.push('the document has no text');
   if (problems.length > 0) throw new AupDocumentError(source, problems);
@@ -91,7 +99,17 @@ export function parseAupDocument(content: string, source: string): AupDocument {
     groups,
     hash: hashAupText(title, version, text),
     needsParent: audience.includes('pupil') || audience.includes('eyfs'),
+    renewal: renewalText === 'annual' ? 'annual' : 'none',
   };
+}
+
+/**
+ * The academic year an acknowledgement of this document belongs to: for an annual document, the year of
+ * `at` (an instant, or a form's YYYY-MM-DD date); for any other document, undefined (one acknowledgement per version).
+ */
+export function renewalYear(document: Pick<AupDocument, 'renewal'>, at: Date | string): number | undefined {
+  if (document.renewal !== 'annual') return undefined;
+  return typeof at === 'string' ? academicYearOfDate(at) : academicYearAt(at);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Logger } from '../app/logger';
 import type { RoleDirectory } from '../identity/role-directory';
 import type { AuditStore } from '../records/audit-store';
 import type { AupAcknowledgement, AupStore } from '../records/aup-store';
-import { acknowledgingRole, checkAcknowledgedVersion, documentsForRoles, type AupDocument } from '../school/aup-documents';
+import { acknowledgingRole, checkAcknowledgedVersion, documentsForRoles, renewalYear, type AupDocument } from '../school/aup-documents';
 import { parsePaperAcknowledgements, type PaperRowProblem } from '../school/aup-paper';
 import { hasAnyRole, type Principal } from '../school/roles';
 
@@ -57,9 +57,10 @@ export function canManageAups(principal: Principal): boolean {
 export async function getAupStatus(deps: AupDependencies, principal: Principal): Promise<AupStatus[]> {
   const documents = documentsForRoles(await deps.documents.listAupDocuments(), principal.roles);
   const mine = await deps.store.listAcknowledgementsByPerson(deps.schoolId, principal.aadObjectId);
+  const now = deps.clock();
   return documents.map((document) => ({
     document,
-    acknowledgement: mine.find((a) => a.documentId === document.id && a.version === document.version),
+    acknowledgement: mine.find((a) => a.documentId === document.id && a.version === document.version && a.academicYear === renewalYear(document, now)),
   }));
 }
 
@@ -67,7 +68,7 @@ export async function getAupStatus(deps: AupDependencies, principal: Principal):
 export async function getAupStatusFor(deps: AupDependencies, principal: Principal, documentId: string): Promise<AupStatus | undefined> {
   const document = documentsForRoles(await deps.documents.listAupDocuments(), principal.roles).find((d) => d.id === documentId);
   if (!document) return undefined;
-  return { document, acknowledgement: await deps.store.getAcknowledgement(deps.schoolId, document.id, document.version, principal.aadObjectId) };
+  return { document, acknowledgement: await deps.store.getAcknowledgement(deps.schoolId, document.id, document.version, principal.aadObjectId, renewalYear(document, deps.clock())) };
 }
 
 export interface AcknowledgeAupRequest {
@@ -119,7 +120,9 @@ export async function acknowledgeAup(deps: AupDependencies, request: Acknowledge
     if (request.discussed !== true && request.discussed !== 'true') problems.discussed = 'Tick the box to confirm you talked about the rules together.';
     if (problems.parentName || problems.discussed) return { kind: 'needs-parent', document, problems };
   }
-  const now = deps.clock().toISOString();
+  const at = deps.clock();
+  const now = at.toISOString();
+  const academicYear = renewalYear(document, at);
   const { created, acknowledgement } = await deps.store.recordAcknowledgement(deps.schoolId, {
     personId: principal.aadObjectId,
     name: request.name.slice(0, 100),
@@ -130,6 +133,7 @@ export async function acknowledgeAup(deps: AupDependencies, request: Acknowledge
     acknowledgedAt: now,
     channel: 'teams-card',
     ...(parentName ? { parentName } : {}),
+    ...(academicYear === undefined ? {} : { academicYear }),
     recordedAt: now,
   });
   await deps.audit.appendAudit(deps.schoolId, {
@@ -169,6 +173,8 @@ export async function recordPaperAcknowledgements(deps: AupDependencies, actor: 
   for (const row of rows) {
     const document = documents.find((d) => d.id === row.documentId)!;
     if (document.audience.includes('pupil')) pupilIds.push(row.personId);
+    // An annual document's form counts for the academic year it was signed in.
+    const academicYear = renewalYear(document, row.signedOn);
     const { created } = await deps.store.recordAcknowledgement(deps.schoolId, {
       personId: row.personId,
       name: row.name,
@@ -179,6 +185,7 @@ export async function recordPaperAcknowledgements(deps: AupDependencies, actor: 
       acknowledgedAt: `${row.signedOn}T12:00:00.000Z`,
       channel: 'paper',
       ...(row.parentName ? { parentName: row.parentName } : {}),
+      ...(academicYear === undefined ? {} : { academicYear }),
       recordedBy: actor.aadObjectId,
       recordedAt: now.toISOString(),
     });

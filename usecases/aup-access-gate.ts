@@ -1,6 +1,7 @@
 import type { GraphGateway } from '../graph/graph-gateway';
 import type { AupAccessHold } from '../records/aup-store';
 import type { PupilRecord, PupilRegisterStore } from '../records/pupil-register-store';
+import { renewalYear } from '../school/aup-documents';
 import { hasAnyRole, type Principal } from '../school/roles';
 import type { AupAcknowledgementListener, AupDependencies } from './acknowledge-aup';
 
@@ -63,7 +64,7 @@ async function pupilAupCoverage(deps: AupDependencies): Promise<{ documentIds: s
   const documents = (await deps.documents.listAupDocuments()).filter((d) => d.audience.includes('pupil'));
   const covered = new Set<string>();
   for (const document of documents) {
-    for (const ack of await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version)) covered.add(ack.personId);
+    for (const ack of await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version, renewalYear(document, deps.clock()))) covered.add(ack.personId);
   }
   return { documentIds: documents.map((d) => d.id), covered };
 }

@@ -1,7 +1,7 @@
 import type { ConversationReference } from 'botbuilder';
 import type { ConversationStore } from '../records/conversation-store';
 import { campaignIdFor, type AupCampaign, type AupCampaignRecipient } from '../records/aup-store';
-import type { AupDocument } from '../school/aup-documents';
+import { renewalYear, type AupDocument } from '../school/aup-documents';
 import { isRole, type Principal, type Role } from '../school/roles';
 import { canManageAups, type AupDependencies } from './acknowledge-aup';
 
@@ -61,17 +61,29 @@ export async function startAupCampaign(
   const audience = request.audience.toLowerCase();
   if (!isRole(audience) || !allowed.includes(audience)) return { kind: 'bad-audience', document, allowed };
 
+  return runCampaign(deps, document, audience, principal.aadObjectId, request.correlationId);
+}
+
+/**
+ * Creates (insert-once) and sends the campaign for a document's current version and audience, and for an
+ * annual document the current academic year. `startedBy` is a person's object id, or RENEWAL_ACTOR.
+ */
+async function runCampaign(deps: AupCampaignDependencies, document: AupDocument, audience: Role, startedBy: string, correlationId: string, options: { onlyIfNew?: boolean } = {}): Promise<Extract<StartCampaignOutcome, { kind: 'started' }>> {
   const now = deps.clock();
+  const academicYear = renewalYear(document, now);
   const { created, campaign } = await deps.store.createCampaign(deps.schoolId, {
-    campaignId: campaignIdFor(document.id, document.version, audience),
+    campaignId: campaignIdFor(document.id, document.version, audience, academicYear),
     documentId: document.id,
     version: document.version,
     audience,
-    startedBy: principal.aadObjectId,
+    startedBy,
     startedAt: now.toISOString(),
+    ...(academicYear === undefined ? {} : { academicYear }),
   });
+  // A renewal another instance has just started is theirs to send (and the reminder run's to finish).
+  if (!created && options.onlyIfNew) return { kind: 'started', campaign, created, asked: 0, sent: 0, alreadyAcknowledged: 0, pendingIds: [], installRequested: 0 };
   const members = [...new Set(await deps.roles.listRoleMembers(audience))];
-  const done = new Set((await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version)).map((a) => a.personId));
+  const done = new Set((await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version, academicYear)).map((a) => a.personId));
   let sent = 0;
   const pendingIds: string[] = [];
   for (const personId of members.filter((id) => !done.has(id))) {
@@ -88,14 +100,14 @@ export async function startAupCampaign(
     installRequested = results.filter((r) => r.ok).length;
   }
   await deps.audit.appendAudit(deps.schoolId, {
-    actorId: principal.aadObjectId,
+    actorId: startedBy,
     action: 'aup.campaign.start',
     target: `aup:${document.id}:v${document.version}`,
     outcome: 'succeeded',
-    correlationId: request.correlationId,
-    details: { campaignId: campaign.campaignId, audience, created, sent, pending: pendingIds.length, installRequested },
+    correlationId,
+    details: { campaignId: campaign.campaignId, audience, created, sent, pending: pendingIds.length, installRequested, ...(academicYear === undefined ? {} : { academicYear }) },
   });
-  deps.logger.info('aup.campaign.started', { campaignId: campaign.campaignId, sent, pending: pendingIds.length, correlationId: request.correlationId });
+  deps.logger.info('aup.campaign.started', { campaignId: campaign.campaignId, sent, pending: pendingIds.length, correlationId });
   return { kind: 'started', campaign, created, asked: members.length, sent, alreadyAcknowledged: members.filter((id) => done.has(id)).length, pendingIds, installRequested };
 }
 
@@ -122,7 +134,9 @@ export async function sendAupReminders(deps: AupCampaignDependencies): Promise<R
   for (const campaign of await deps.store.listCampaigns(deps.schoolId)) {
     const document = documents.find((d) => d.id === campaign.documentId && d.version === campaign.version);
     if (!document) continue; // A newer version replaced it; a new campaign asks for that one.
-    const done = new Set((await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version)).map((a) => a.personId));
+    const academicYear = renewalYear(document, deps.clock());
+    if (campaign.academicYear !== academicYear) continue; // Last year's campaign for an annual document; this year's renewal asks again.
+    const done = new Set((await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version, academicYear)).map((a) => a.personId));
     const recipients = await deps.store.listRecipients(deps.schoolId, campaign.campaignId);
     // New starters: whoever joined the campaign's role since it started is added to it, so they get the
     // current AUP on this run (hourly) or as soon as the bot can reach them, well within a day.
@@ -166,4 +180,55 @@ async function deliver(deps: AupCampaignDependencies, document: AupDocument, rec
     await deps.store.claimRecipient(deps.schoolId, claimed, { status: recipient.status, lastSentAt: recipient.lastSentAt, reminders: recipient.reminders }).catch(() => undefined);
     return false;
   }
+}
+
+/** What one renewal check did. */
+export interface RenewalRunResult {
+  /** Campaigns this run created for the new academic year (another instance's run finds them made and creates none). */
+  started: { campaignId: string; sent: number; pending: number }[];
+  /** Annual campaigns for this academic year that already existed. */
+  alreadyRunning: number;
+}
+
+/** Who starts the September renewal campaigns in the audit log. */
+export const RENEWAL_ACTOR = 'system:aup-renewal';
+
+/**
+ * The September renewal, run by the hourly AUP job. For every document marked `renewal: annual`, each role
+ * in its audience gets a campaign for the current academic year (from midnight on 1 September, Europe/London),
+ * so last year's acknowledgements no longer count and everyone is asked again.
+ *
+ * Exactly once across instances: the campaign row is the claim. Its key carries the academic year and it is
+ * written with an insert (createEntity), so when two instances run at once only one insert succeeds and only
+ * that run counts as starting the renewal; the other sees the row and moves on. The claim cannot be stranded
+ * by a holder that dies part-way: recipients are added and sent by the same hourly job (`sendAupReminders`
+ * adds whoever in the role has not been asked, and each send is etag-claimed), so the next run of any instance
+ * finishes what the dead one started, within the hour.
+ *
+ * A school that has never run a campaign for a document is not started automatically: the first campaign is
+ * the coordinator's decision, and renewal carries it on each September.
+ */
+export async function startAnnualRenewals(deps: AupCampaignDependencies, correlationId = `aup-renewal-${deps.clock().toISOString()}`): Promise<RenewalRunResult> {
+  const result: RenewalRunResult = { started: [], alreadyRunning: 0 };
+  const now = deps.clock();
+  const documents = (await deps.documents.listAupDocuments()).filter((d) => d.renewal === 'annual');
+  if (documents.length === 0) return result;
+  const campaigns = await deps.store.listCampaigns(deps.schoolId);
+  for (const document of documents) {
+    const academicYear = renewalYear(document, now)!;
+    const everRun = campaigns.filter((c) => c.documentId === document.id);
+    if (everRun.length === 0) continue;
+    for (const audience of document.audience.filter(isRole)) {
+      if (everRun.some((c) => c.audience === audience && c.version === document.version && c.academicYear === academicYear)) {
+        result.alreadyRunning++;
+        continue;
+      }
+      if (!everRun.some((c) => c.audience === audience)) continue;
+      const outcome = await runCampaign(deps, document, audience, RENEWAL_ACTOR, correlationId, { onlyIfNew: true });
+      if (outcome.created) result.started.push({ campaignId: outcome.campaign.campaignId, sent: outcome.sent, pending: outcome.pendingIds.length });
+      else result.alreadyRunning++;
+    }
+  }
+  if (result.started.length > 0) deps.logger.info('aup.renewal.started', { campaigns: result.started.length, correlationId });
+  return result;
 }

@@ -1,5 +1,5 @@
 import { summariseAupCoverage, type AupCoverageRow } from '../school/aup-coverage';
-import type { AupDocument } from '../school/aup-documents';
+import { renewalYear, type AupDocument } from '../school/aup-documents';
 import { isRole, type Principal, type Role } from '../school/roles';
 import { canManageAups, type AupDependencies } from './acknowledge-aup';
 
@@ -41,7 +41,7 @@ async function computeCoverage(deps: AupDependencies, schoolId: string): Promise
   for (const role of roles) membersByRole.set(role, await deps.roles.listRoleMembers(role));
   const acknowledgedBy = new Map<string, Map<string, { name: string; acknowledgedAt: string; channel: string }>>();
   for (const document of documents) {
-    const acks = await deps.store.listAcknowledgements(schoolId, document.id, document.version);
+    const acks = await deps.store.listAcknowledgements(schoolId, document.id, document.version, renewalYear(document, deps.clock()));
     acknowledgedBy.set(document.id, new Map(acks.map((a) => [a.personId, { name: a.name, acknowledgedAt: a.acknowledgedAt, channel: a.channel }])));
   }
   const rows = summariseAupCoverage(documents, membersByRole, new Map([...acknowledgedBy].map(([id, people]) => [id, new Set(people.keys())])));
@@ -105,7 +105,7 @@ export async function listPupilsWithoutAup(deps: AupDependencies & { accessGate:
   const pupils = [...new Set(await deps.roles.listRoleMembers('pupil'))].sort();
   const covered = new Set<string>();
   for (const document of documents) {
-    for (const ack of await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version)) covered.add(ack.personId);
+    for (const ack of await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version, renewalYear(document, deps.clock()))) covered.add(ack.personId);
   }
   return { gateEnabled: deps.accessGate, documentIds: documents.map((d) => d.id), pupilIds: pupils.filter((id) => !covered.has(id)) };
 }

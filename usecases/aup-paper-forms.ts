@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PupilRecord, PupilRegisterStore } from '../records/pupil-register-store';
-import type { AupDocument } from '../school/aup-documents';
+import { renewalYear, type AupDocument } from '../school/aup-documents';
 import { checkPaperForm, readPaperFormsCsv, type PaperForm, type PaperRowProblem } from '../school/aup-paper';
 import type { Principal } from '../school/roles';
 import { canManageAups, type AupDependencies } from './acknowledge-aup';
@@ -82,6 +82,8 @@ async function recordOne(deps: PaperFormDependencies, actor: Principal, form: Pa
     channel: 'paper',
     ...(parentName ? { parentName: parentName.slice(0, 100) } : {}),
     ...(forPupil ? { forPupil } : {}),
+    // An annual document's form counts for the academic year it was signed in.
+    ...(renewalYear(document, form.signedOn) === undefined ? {} : { academicYear: renewalYear(document, form.signedOn)! }),
     recordedBy: actor.aadObjectId,
     recordedAt: now,
   });

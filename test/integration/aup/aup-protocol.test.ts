@@ -23,6 +23,8 @@ const pupil = newUser('Test Pupil');
 describe('AUP acknowledgements over the Bot Framework protocol', () => {
   let app: TestApp;
   let now = new Date('2026-11-23T09:00:00Z');
+  /** staff-aup is renewed each September, so its acknowledgements are kept per academic year. */
+  const STAFF_YEAR = 2026;
   let dir: string;
   let store: AupStore;
   let aup: AupFeature['aup'];
@@ -90,7 +92,7 @@ describe('AUP acknowledgements over the Bot Framework protocol', () => {
     const second = await acknowledge(teacher, { documentId: 'staff-aup', version: 1 });
     expect(text(second.value)).toContain('Acknowledged v1 on 23 Nov 2026');
 
-    const stored = await store.listAcknowledgements(app.schoolId, 'staff-aup', 1);
+    const stored = await store.listAcknowledgements(app.schoolId, 'staff-aup', 1, STAFF_YEAR);
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({
       personId: teacher.aadObjectId,
@@ -119,7 +121,7 @@ describe('AUP acknowledgements over the Bot Framework protocol', () => {
   it('refuses someone outside the audience, and stores nothing for them', async () => {
     const body = await acknowledge(governor, { documentId: 'staff-aup', version: 1 });
     expect(body.type).toBe('application/vnd.microsoft.activity.message');
-    expect(await store.getAcknowledgement(app.schoolId, 'staff-aup', 1, governor.aadObjectId)).toBeUndefined();
+    expect(await store.getAcknowledgement(app.schoolId, 'staff-aup', 1, governor.aadObjectId, STAFF_YEAR)).toBeUndefined();
   });
 
   it('a pupil\'s card needs the parent\'s or carer\'s name and confirmation before anything is stored', async () => {
@@ -215,7 +217,7 @@ describe('AUP acknowledgements over the Bot Framework protocol', () => {
     expect(first).toMatchObject({ kind: 'imported', recorded: 2, alreadyRecorded: 0, problems: [{ row: 4, message: expect.stringContaining('version "9"') }] });
     const second = await aup.recordPaperAcknowledgements(await principal(coordinator), csv);
     expect(second).toMatchObject({ recorded: 0, alreadyRecorded: 2 });
-    expect(await store.getAcknowledgement(app.schoolId, 'staff-aup', 1, teacher3.aadObjectId)).toMatchObject({ channel: 'paper', recordedBy: coordinator.aadObjectId, acknowledgedAt: '2026-11-20T12:00:00.000Z' });
+    expect(await store.getAcknowledgement(app.schoolId, 'staff-aup', 1, teacher3.aadObjectId, STAFF_YEAR)).toMatchObject({ channel: 'paper', recordedBy: coordinator.aadObjectId, acknowledgedAt: '2026-11-20T12:00:00.000Z' });
     const refresh = await invoke(cardRefreshInvoke(teacher3, 'refreshAup', { documentId: 'staff-aup' }, app.connector.serviceUrl));
     expect(text(refresh.value)).toContain('Acknowledged v1 on 20 Nov 2026 (paper form)');
   });
@@ -231,14 +233,14 @@ describe('AUP acknowledgements over the Bot Framework protocol', () => {
     expect(stale.type).toBe('application/vnd.microsoft.card.adaptive');
     expect(text(stale.value)).toContain('This is version 2');
     expect(cardElements(stale.value).find((e) => e.verb === 'acknowledgeAup')).toMatchObject({ data: { version: 2 } });
-    expect(await store.getAcknowledgement(app.schoolId, 'staff-aup', 2, teacher2.aadObjectId)).toBeUndefined();
+    expect(await store.getAcknowledgement(app.schoolId, 'staff-aup', 2, teacher2.aadObjectId, STAFF_YEAR)).toBeUndefined();
 
     const reply = await command(teacher, '/aup');
     expect(text(reply.activity.attachments![0]!.content)).toContain('Version 2');
     const ack = await acknowledge(teacher, { documentId: 'staff-aup', version: 2 });
     expect(text(ack.value)).toContain('Acknowledged v2 on');
-    const v1 = await store.getAcknowledgement(app.schoolId, 'staff-aup', 1, teacher.aadObjectId);
-    const v2 = await store.getAcknowledgement(app.schoolId, 'staff-aup', 2, teacher.aadObjectId);
+    const v1 = await store.getAcknowledgement(app.schoolId, 'staff-aup', 1, teacher.aadObjectId, STAFF_YEAR);
+    const v2 = await store.getAcknowledgement(app.schoolId, 'staff-aup', 2, teacher.aadObjectId, STAFF_YEAR);
     expect(v2!.textHash).not.toBe(v1!.textHash);
   });
 });
