@@ -469,9 +469,10 @@ export class GraphGateway {
     map: (response: BatchResponse, index: number) => T,
     options: { notFound?: () => T } = {},
   ): Promise<GraphResult<T>[]> {
-    const outcomes = await this.batch.send(requests);
-    return outcomes.map((outcome, i) => {
-      if (outcome.ok) return { ok: true, value: map(outcome.value, i) };
+    // Mapped as each batch returns, so raw bodies are not all held until the operation ends.
+    const outcomes = await this.batch.send(requests, map);
+    return outcomes.map((outcome) => {
+      if (outcome.ok) return outcome;
       if (options.notFound && outcome.error.status === 404) return { ok: true, value: options.notFound() };
       return outcome;
     });

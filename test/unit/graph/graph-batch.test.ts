@@ -40,6 +40,25 @@ describe('GraphBatchClient', () => {
     expect(batch.stats).toEqual({ roundTrips: 3, innerRequests: 45, retries: 0, throttled: 0 });
   });
 
+  it('with a map, keeps only what the map returns, mapping each batch before the next one is sent', async () => {
+    const fake = new GraphFake();
+    fake.intercept(BASE);
+    const batch = createBatchClient(createFakeClock(), { concurrency: 1 });
+    const requests = userLookups(fake, 45);
+    const mappedWhenSent: number[] = [];
+    const sentBefore = (): number => fake.batchSizes.length;
+
+    const results = await batch.send(requests, (response, index) => {
+      mappedWhenSent[index] = sentBefore();
+      return (response.body as { userPrincipalName: string }).userPrincipalName;
+    });
+
+    expect(results).toEqual(Array.from({ length: 45 }, (_, i) => ({ ok: true, value: `pupil${i}@school.example` })));
+    // Answers of the first batch were mapped while only it had been sent, not after the whole operation.
+    expect(mappedWhenSent.slice(0, 20).every((n) => n === 1)).toBe(true);
+    expect(mappedWhenSent.slice(40)).toEqual([3, 3, 3, 3, 3]);
+  });
+
   it('matches each answer to its request by id when Graph answers out of order', async () => {
     const fake = new GraphFake({ shuffleBatchResponses: true, seed: 7 });
     fake.intercept(BASE);
