@@ -7,7 +7,12 @@ import { displayNameOf, sameNames } from './provisioning-plan';
 import { describeGraphError } from './provisioning-rows';
 import type { ApplyProvisioningRequest, Preflight, Prepared, ProvisioningDependencies, ProvisioningGateway, ProvisioningPhase, PupilWork } from './provisioning-types';
 
-const AUDIT_CONCURRENCY = 16;
+/**
+ * Audit transactions in flight at once. Each holds up to 100 entries, as entities and as the multipart body the
+ * Tables client builds, until Azure Tables answers; 4 keeps the writes ahead of the Graph steps (which send 4
+ * batches at a time) without a large run holding 1,600 entries' worth of request bodies at once.
+ */
+const AUDIT_CONCURRENCY = 4;
 /** Entries per `appendAudits` call; the store writes 100 per transaction. */
 const AUDIT_BATCH_SIZE = 100;
 
