@@ -7,6 +7,7 @@ import type { JsonRoute } from '../tab/server/api-responses';
 import { registerAupRoutes } from '../tab/server/aup-routes';
 import { AdapterAupCardSender, createAupBotFeature } from '../bot/aup-feature';
 import type { GraphGateway } from '../graph/graph-gateway';
+import { GraphPeopleNames, RoleTitleNames } from '../identity/people-names';
 import { AupStore } from '../records/aup-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import { AupDocumentError, checkAupLibrary, parseAupDocument, type AupDocument } from '../school/aup-documents';
@@ -152,7 +153,8 @@ export function createAupFeature(options: AupFeatureOptions = {}): FeatureFactor
     };
     return {
       name: 'aup',
-      bot: createAupBotFeature(deps, gate),
+      // Campaign and coverage replies name people (Graph display names with a tenant, role titles without one).
+      bot: createAupBotFeature({ ...deps, people: context.graph ? new GraphPeopleNames(context.graph, new RoleTitleNames(context.roles), { clock: context.clock }) : new RoleTitleNames(context.roles) }, gate),
       jobs: [
         {
           name: 'aup-reminders',

@@ -8,6 +8,7 @@ import { acknowledgeAup, getAupStatus, getAupStatusFor } from '../usecases/ackno
 import { startAupCampaign, type AupCampaignDependencies, type AupCardSender } from '../usecases/aup-campaigns';
 import { getAupGateStatus, holdPupilsWithoutAup, type AupAccessGateDependencies } from '../usecases/aup-access-gate';
 import { getAupCoverage } from '../usecases/aup-coverage';
+import type { PeopleNames } from '../usecases/triage-incidents';
 import { buildAupAllDoneCard, buildAupCard } from './aup-cards';
 import { cardResponse, messageResponse, type BotFeature } from './bot-feature';
 import { toAttachment } from './cards/cards';
@@ -42,9 +43,23 @@ export class AdapterAupCardSender implements AupCardSender {
   }
 }
 
-/** `/aup` and its card verbs. Handlers identify nothing themselves: the bot core passes the server-side principal. */
-export function createAupBotFeature(deps: AupCampaignDependencies & { logger: Logger }, gate?: AupAccessGateDependencies): BotFeature {
+/**
+ * `/aup` and its card verbs. Handlers identify nothing themselves: the bot core passes the server-side principal.
+ * `people` names the people a campaign or coverage reply lists (Graph with a tenant, role titles without one);
+ * the replies go only to the coordinator, DSL or head who asked, and names never reach the logs.
+ */
+export function createAupBotFeature(deps: AupCampaignDependencies & { logger: Logger; people?: PeopleNames }, gate?: AupAccessGateDependencies): BotFeature {
   const userId = (context: TurnContext): string | undefined => context.activity.from?.id;
+
+  /**
+   * Looks every id up at once (one Graph `$batch` per 20 uncached people) and returns a namer giving the sorted names
+   * of any subset; anyone the source cannot name shows by the end of their id, never the whole id.
+   */
+  async function namer(ids: readonly string[]): Promise<(subset: readonly string[]) => string[]> {
+    const unique = [...new Set(ids)];
+    const names = deps.people && unique.length > 0 ? await deps.people.displayNames(unique).catch(() => new Map<string, string>()) : new Map<string, string>();
+    return (subset) => subset.map((id) => names.get(id) ?? `Unnamed person (…${id.slice(-4)})`).sort((a, b) => a.localeCompare(b, 'en-GB'));
+  }
 
   async function showOwed(context: TurnContext, principal: Principal): Promise<void> {
     const statuses = await getAupStatus(deps, principal);
@@ -78,12 +93,13 @@ export function createAupBotFeature(deps: AupCampaignDependencies & { logger: Lo
         );
         return;
       case 'started': {
+        const pending = (await namer(outcome.pendingIds))(outcome.pendingIds);
         const lines = [
           `${outcome.created ? 'Started' : 'Continued'} the campaign for **${outcome.campaign.documentId} v${outcome.campaign.version}** (${outcome.campaign.audience}).`,
           `- ${outcome.asked} people in the group, ${outcome.alreadyAcknowledged} already acknowledged.`,
           `- Sent the card to ${outcome.sent} now.`,
           outcome.pendingIds.length > 0
-            ? `- ${outcome.pendingIds.length} cannot be reached by the bot yet${outcome.installRequested > 0 ? ` (the app is being installed for ${outcome.installRequested})` : ''}; they get the card as soon as they can be reached: ${outcome.pendingIds.join(', ')}`
+            ? `- ${outcome.pendingIds.length} cannot be reached by the bot yet${outcome.installRequested > 0 ? ` (the app is being installed for ${outcome.installRequested})` : ''}; they get the card as soon as they can be reached: ${pending.join(', ')}`
             : '- Everyone could be reached.',
           `- People who still owe it are reminded every ${deps.reminderDays} days.`,
         ];
@@ -100,10 +116,11 @@ export function createAupBotFeature(deps: AupCampaignDependencies & { logger: Lo
       return;
     }
     const lines = ['**AUP coverage** (current versions)'];
+    const namesOf = await namer(outcome.rows.flatMap((row) => row.outstandingIds));
     for (const row of outcome.rows) {
       lines.push(`**${row.title} v${row.version}, ${row.group}**: ${row.acknowledged} of ${row.members} (${row.percent}%)`);
       if (row.acknowledgedPeople.length > 0) lines.push(`- Acknowledged: ${row.acknowledgedPeople.map((p) => p.name).join(', ')}`);
-      if (row.outstandingIds.length > 0) lines.push(`- Outstanding (object ids): ${row.outstandingIds.join(', ')}`);
+      if (row.outstandingIds.length > 0) lines.push(`- Outstanding: ${namesOf(row.outstandingIds).join(', ')}`);
     }
     for (const paper of outcome.paper) lines.push(`**${paper.title} v${paper.version}** (paper): ${paper.recorded} forms recorded`);
     await context.sendActivity(lines.join('\n\n'));

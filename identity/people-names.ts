@@ -14,6 +14,7 @@ const ROLE_TITLES: [Role, string][] = [
   ['governor', 'Governor'],
   ['admin', 'IT administrator'],
   ['staff', 'Member of staff'],
+  ['pupil', 'Pupil'],
 ];
 
 /**

@@ -145,7 +145,9 @@ describe('AUP acknowledgements over the Bot Framework protocol', () => {
     const reply = await command(coordinator, '/aup campaign staff-aup staff');
     expect(reply.activity.text).toContain('Started the campaign for **staff-aup v1**');
     expect(reply.activity.text).toContain('5 people in the group, 1 already acknowledged');
-    expect(reply.activity.text).toContain(farAway.aadObjectId);
+    // Named by role without a tenant (aup-names-protocol.test.ts covers Graph names), never by object id.
+    expect(reply.activity.text).toContain(`Member of staff (…${farAway.aadObjectId.slice(-4)})`);
+    expect(reply.activity.text).not.toContain(farAway.aadObjectId);
     const cardsTo = (user: TeamsUser) => app.connector.sent.slice(before).filter((s) => s.conversationId === `a:personal-${user.aadObjectId}` && s.activity.attachments);
     expect(cardsTo(teacher2)).toHaveLength(1);
     expect(cardsTo(teacher3)).toHaveLength(1);
@@ -187,7 +189,8 @@ describe('AUP acknowledgements over the Bot Framework protocol', () => {
     const reply = await command(coordinator, '/aup coverage');
     expect(reply.activity.text).toContain('Staff and volunteer acceptable use policy v1, staff**: 2 of 5 (40%)');
     expect(reply.activity.text).toContain('Second Teacher');
-    expect(reply.activity.text).toContain(teacher3.aadObjectId);
+    expect(reply.activity.text).toContain(`Member of staff (…${teacher3.aadObjectId.slice(-4)})`);
+    expect(reply.activity.text).not.toContain(teacher3.aadObjectId);
     expect((await command(teacher3, '/aup coverage')).activity.text).toContain('Only the e-safety coordinator');
 
     const summary = await aup.getAupCoverageSummary(app.schoolId);
