@@ -119,6 +119,7 @@ export function aupDependencies(context: FeatureContext, options: AupFeatureOpti
     })(),
     reminderDays: context.config.aup.reminderDays,
     gateListener: accessGateListener(() => gate),
+    pupilYearGroups: () => pupilYearGroups(new PupilRegisterStore(context.tables), context.config.school.id),
   };
   const gate: AupAccessGateDependencies = {
     ...deps,
@@ -127,6 +128,20 @@ export function aupDependencies(context: FeatureContext, options: AupFeatureOpti
     ...(context.graph ? { graph: context.graph } : {}),
   };
   return { deps, gate };
+}
+
+/**
+ * Pupils' year groups from the register (one query), keyed by lower-case object id and by `pupil-<register key>`
+ * for a pupil without an account yet, as paper forms name them (usecases/aup-paper-forms.ts).
+ */
+export async function pupilYearGroups(register: Pick<PupilRegisterStore, 'listPupils'>, schoolId: string): Promise<ReadonlyMap<string, string>> {
+  const years = new Map<string, string>();
+  for (const pupil of await register.listPupils(schoolId)) {
+    if (!pupil.yearGroup) continue;
+    years.set(`pupil-${pupil.externalId}`.toLowerCase(), pupil.yearGroup);
+    if (pupil.userId) years.set(pupil.userId.toLowerCase(), pupil.yearGroup);
+  }
+  return years;
 }
 
 /** The tab's paper-form routes (tab/server/aup-routes.ts), with the access gate so a recorded pupil form releases the pupil. */

@@ -26,12 +26,14 @@ export function summariseAupCoverage(
   documents: readonly AupDocument[],
   membersByRole: ReadonlyMap<Role, readonly string[]>,
   acknowledgedBy: ReadonlyMap<string, ReadonlySet<string>>,
+  /** Whether a member of a group is asked for a document (pupil documents by year group); default everyone. */
+  isFor: (document: AupDocument, group: Role, personId: string) => boolean = () => true,
 ): AupCoverageRow[] {
   const rows: AupCoverageRow[] = [];
   for (const document of documents) {
     const done = acknowledgedBy.get(document.id) ?? new Set<string>();
     for (const group of document.audience.filter(isRole)) {
-      const members = [...new Set(membersByRole.get(group) ?? [])].sort();
+      const members = [...new Set(membersByRole.get(group) ?? [])].filter((id) => isFor(document, group, id)).sort();
       const acknowledgedIds = members.filter((id) => done.has(id));
       const outstandingIds = members.filter((id) => !done.has(id));
       rows.push({

@@ -38,7 +38,15 @@ export interface AupDocument {
    * (Europe/London) last year's acknowledgements no longer count and the hourly AUP job starts a new campaign.
    */
   renewal: 'annual' | 'none';
+  /**
+   * Pupil documents only: the year groups the document is for (front matter `year-groups: 3, 4, 5, 6`), so a
+   * school can keep a Key Stage 1 and a Key Stage 2 pupil AUP live at once. Absent: every pupil.
+   */
+  yearGroups?: readonly string[];
 }
+
+/** Year groups as the register keeps them (school/pupil-roll.ts `YearGroup`). */
+const YEAR_GROUPS = ['N', 'R', '1', '2', '3', '4', '5', '6', '7', '8'];
 
 /** A document file with something wrong; `problems` lists every one so the school can fix them at once. */
 export class AupDocumentError extends Error {
@@ -82,6 +90,10 @@ export function parseAupDocument(content: string, source: string): AupDocument {
     else problems.push(`"${word}" is not an audience (use roles such as staff, governor, pupil, or eyfs, visitor, parent)`);
   }
   if (audienceWords.length === 0) problems.push('audience is missing');
+  const yearGroupWords = (fields.get('year-groups') ?? '').split(',').map((w) => w.trim().toUpperCase()).filter(Boolean);
+  for (const word of yearGroupWords) {
+    if (!YEAR_GROUPS.includes(word)) problems.push(`"${word}" is not a year group (use N, R or 1 to 8, e.g. year-groups: 3, 4, 5, 6)`);
+  }
   const renewalText = (fields.get('renewal') ?? 'none').toLowerCase();
   if (renewalText !== 'annual' && renewalText !== 'none') problems.push(`renewal must be "annual" or "none" (got "${renewalText}")`);
   const text = match[2]!.trim();
@@ -100,7 +112,31 @@ export function parseAupDocument(content: string, source: string): AupDocument {
     hash: hashAupText(title, version, text),
     needsParent: audience.includes('pupil') || audience.includes('eyfs'),
     renewal: renewalText === 'annual' ? 'annual' : 'none',
+    ...(yearGroupWords.length > 0 ? { yearGroups: [...new Set(yearGroupWords)] } : {}),
   };
+}
+
+/**
+ * Whether a document is the one for a pupil in `yearGroup`. A document without year groups is for every
+ * pupil; a pupil whose year group the register does not know may acknowledge any pupil document (the
+ * school has not said which is theirs, and refusing them all would shut them out).
+ */
+export function fitsYearGroup(document: Pick<AupDocument, 'yearGroups'>, yearGroup: string | undefined): boolean {
+  return !document.yearGroups || yearGroup === undefined || document.yearGroups.includes(yearGroup);
+}
+
+/** Two pupil documents for the same year group would ask a pupil for both; each year group has one pupil document. */
+export function checkPupilYearGroups(documents: readonly AupDocument[]): string[] {
+  const problems: string[] = [];
+  const owner = new Map<string, string>();
+  for (const document of documents.filter((d) => d.audience.includes('pupil') && d.yearGroups)) {
+    for (const year of document.yearGroups!) {
+      const other = owner.get(year);
+      if (other) problems.push(`year group ${year} is in both "${other}" and "${document.id}"; give each year group one pupil document`);
+      else owner.set(year, document.id);
+    }
+  }
+  return problems;
 }
 
 /**
@@ -151,6 +187,7 @@ export function checkAupLibrary(documents: readonly AupDocument[]): string[] {
     if (seen.has(document.id)) problems.push(`two files have id "${document.id}"; a new version replaces the old file's text and raises its version`);
     seen.add(document.id);
   }
+  problems.push(...checkPupilYearGroups(documents));
   return problems;
 }
 

@@ -2,7 +2,7 @@ import type { Logger } from '../app/logger';
 import type { RoleDirectory } from '../identity/role-directory';
 import type { AuditStore } from '../records/audit-store';
 import type { AupAcknowledgement, AupStore } from '../records/aup-store';
-import { acknowledgingRole, checkAcknowledgedVersion, documentsForRoles, renewalYear, type AupDocument } from '../school/aup-documents';
+import { acknowledgingRole, checkAcknowledgedVersion, documentsForRoles, fitsYearGroup, renewalYear, type AupDocument } from '../school/aup-documents';
 import { parsePaperAcknowledgements, type PaperRowProblem } from '../school/aup-paper';
 import { hasAnyRole, type Principal } from '../school/roles';
 
@@ -27,6 +27,29 @@ export interface AupDependencies {
   logger: Logger;
   /** The access gate, when the feature has one. */
   gateListener?: AupAcknowledgementListener;
+  /**
+   * Pupils' year groups from the register, keyed by lower-case person id (Entra object id, and
+   * `pupil-<register key>` for a pupil without an account), so each pupil gets the pupil AUP for their key stage.
+   */
+  pupilYearGroups?: () => Promise<ReadonlyMap<string, string>>;
+}
+
+/** A pupil's year group by person id (undefined when the register does not know it). */
+export type YearGroupOf = (personId: string) => string | undefined;
+
+/** Reads the register's year groups once for a whole run. */
+export async function pupilYearGroupLookup(deps: Pick<AupDependencies, 'pupilYearGroups'>): Promise<YearGroupOf> {
+  if (!deps.pupilYearGroups) return () => undefined;
+  const years = await deps.pupilYearGroups();
+  return (personId) => years.get(personId.toLowerCase());
+}
+
+/** The documents this person owes: those for their roles, and of the pupil documents only the one for their year group. */
+async function documentsForPrincipal(deps: AupDependencies, principal: Principal): Promise<AupDocument[]> {
+  const documents = documentsForRoles(await deps.documents.listAupDocuments(), principal.roles);
+  if (!principal.roles.has('pupil') || !documents.some((d) => d.yearGroups)) return documents;
+  const yearGroup = (await pupilYearGroupLookup(deps))(principal.aadObjectId);
+  return documents.filter((d) => !d.audience.includes('pupil') || acknowledgingRole(d, principal.roles) !== 'pupil' || fitsYearGroup(d, yearGroup));
 }
 
 /**
@@ -55,7 +78,7 @@ export function canManageAups(principal: Principal): boolean {
 
 /** Every document for the caller's roles, each with their acknowledgement of the current version (if any). */
 export async function getAupStatus(deps: AupDependencies, principal: Principal): Promise<AupStatus[]> {
-  const documents = documentsForRoles(await deps.documents.listAupDocuments(), principal.roles);
+  const documents = await documentsForPrincipal(deps, principal);
   const mine = await deps.store.listAcknowledgementsByPerson(deps.schoolId, principal.aadObjectId);
   const now = deps.clock();
   return documents.map((document) => ({
@@ -66,7 +89,7 @@ export async function getAupStatus(deps: AupDependencies, principal: Principal):
 
 /** The status of one document for the caller, or undefined when it is not one of theirs. */
 export async function getAupStatusFor(deps: AupDependencies, principal: Principal, documentId: string): Promise<AupStatus | undefined> {
-  const document = documentsForRoles(await deps.documents.listAupDocuments(), principal.roles).find((d) => d.id === documentId);
+  const document = (await documentsForPrincipal(deps, principal)).find((d) => d.id === documentId);
   if (!document) return undefined;
   return { document, acknowledgement: await deps.store.getAcknowledgement(deps.schoolId, document.id, document.version, principal.aadObjectId, renewalYear(document, deps.clock())) };
 }

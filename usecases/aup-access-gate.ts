@@ -1,9 +1,9 @@
 import type { GraphGateway } from '../graph/graph-gateway';
 import type { AupAccessHold } from '../records/aup-store';
 import type { PupilRecord, PupilRegisterStore } from '../records/pupil-register-store';
-import { renewalYear } from '../school/aup-documents';
+import { fitsYearGroup, renewalYear } from '../school/aup-documents';
 import { hasAnyRole, type Principal } from '../school/roles';
-import type { AupAcknowledgementListener, AupDependencies } from './acknowledge-aup';
+import { pupilYearGroupLookup, type AupAcknowledgementListener, type AupDependencies } from './acknowledge-aup';
 
 /**
  * The optional AUP access gate (AUP_ACCESS_GATE). Pupils' AUPs are signed by a parent with the child, and
@@ -63,8 +63,12 @@ export type HoldPupilsOutcome =
 async function pupilAupCoverage(deps: AupDependencies): Promise<{ documentIds: string[]; covered: Set<string> }> {
   const documents = (await deps.documents.listAupDocuments()).filter((d) => d.audience.includes('pupil'));
   const covered = new Set<string>();
+  // Only the pupil document for the pupil's year group (KS1 or KS2) releases them.
+  const yearGroupOf = await pupilYearGroupLookup(deps);
   for (const document of documents) {
-    for (const ack of await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version, renewalYear(document, deps.clock()))) covered.add(ack.personId);
+    for (const ack of await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version, renewalYear(document, deps.clock()))) {
+      if (fitsYearGroup(document, yearGroupOf(ack.personId))) covered.add(ack.personId);
+    }
   }
   return { documentIds: documents.map((d) => d.id), covered };
 }

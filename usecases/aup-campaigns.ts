@@ -1,9 +1,9 @@
 import type { ConversationReference } from 'botbuilder';
 import type { ConversationStore } from '../records/conversation-store';
 import { campaignIdFor, type AupCampaign, type AupCampaignRecipient } from '../records/aup-store';
-import { renewalYear, type AupDocument } from '../school/aup-documents';
+import { fitsYearGroup, renewalYear, type AupDocument } from '../school/aup-documents';
 import { isRole, type Principal, type Role } from '../school/roles';
-import { canManageAups, type AupDependencies } from './acknowledge-aup';
+import { canManageAups, pupilYearGroupLookup, type AupDependencies } from './acknowledge-aup';
 
 /** Sends the AUP card into someone's stored conversation. */
 export interface AupCardSender {
@@ -82,7 +82,7 @@ async function runCampaign(deps: AupCampaignDependencies, document: AupDocument,
   });
   // A renewal another instance has just started is theirs to send (and the reminder run's to finish).
   if (!created && options.onlyIfNew) return { kind: 'started', campaign, created, asked: 0, sent: 0, alreadyAcknowledged: 0, pendingIds: [], installRequested: 0 };
-  const members = [...new Set(await deps.roles.listRoleMembers(audience))];
+  const members = await membersAsked(deps, document, audience);
   const done = new Set((await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version, academicYear)).map((a) => a.personId));
   let sent = 0;
   const pendingIds: string[] = [];
@@ -142,7 +142,7 @@ export async function sendAupReminders(deps: AupCampaignDependencies): Promise<R
     // current AUP on this run (hourly) or as soon as the bot can reach them, well within a day.
     if (isRole(campaign.audience)) {
       const asked = new Set(recipients.map((r) => r.personId));
-      for (const personId of new Set(await deps.roles.listRoleMembers(campaign.audience))) {
+      for (const personId of await membersAsked(deps, document, campaign.audience)) {
         if (asked.has(personId) || done.has(personId)) continue;
         recipients.push(await deps.store.addRecipient(deps.schoolId, { campaignId: campaign.campaignId, personId, status: 'pending', lastSentAt: '', reminders: 0 }));
         result.newStarters++;
@@ -231,4 +231,12 @@ export async function startAnnualRenewals(deps: AupCampaignDependencies, correla
   }
   if (result.started.length > 0) deps.logger.info('aup.renewal.started', { campaigns: result.started.length, correlationId });
   return result;
+}
+
+/** The members of a role a document asks: for a pupil document with year groups, only the pupils in them. */
+async function membersAsked(deps: AupCampaignDependencies, document: AupDocument, audience: Role): Promise<string[]> {
+  const members = [...new Set(await deps.roles.listRoleMembers(audience))];
+  if (audience !== 'pupil' || !document.yearGroups) return members;
+  const yearGroupOf = await pupilYearGroupLookup(deps);
+  return members.filter((id) => fitsYearGroup(document, yearGroupOf(id)));
 }

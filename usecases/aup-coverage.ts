@@ -1,7 +1,7 @@
 import { summariseAupCoverage, type AupCoverageRow } from '../school/aup-coverage';
-import { renewalYear, type AupDocument } from '../school/aup-documents';
+import { fitsYearGroup, renewalYear, type AupDocument } from '../school/aup-documents';
 import { isRole, type Principal, type Role } from '../school/roles';
-import { canManageAups, type AupDependencies } from './acknowledge-aup';
+import { canManageAups, pupilYearGroupLookup, type AupDependencies } from './acknowledge-aup';
 
 /** A coverage row for the coordinator, with the names of those who acknowledged. */
 export interface AupCoverageDetailRow extends AupCoverageRow {
@@ -44,7 +44,14 @@ async function computeCoverage(deps: AupDependencies, schoolId: string): Promise
     const acks = await deps.store.listAcknowledgements(schoolId, document.id, document.version, renewalYear(document, deps.clock()));
     acknowledgedBy.set(document.id, new Map(acks.map((a) => [a.personId, { name: a.name, acknowledgedAt: a.acknowledgedAt, channel: a.channel }])));
   }
-  const rows = summariseAupCoverage(documents, membersByRole, new Map([...acknowledgedBy].map(([id, people]) => [id, new Set(people.keys())])));
+  const yearGroupOf = documents.some((d) => d.yearGroups) ? await pupilYearGroupLookup(deps) : () => undefined;
+  const rows = summariseAupCoverage(
+    documents,
+    membersByRole,
+    new Map([...acknowledgedBy].map(([id, people]) => [id, new Set(people.keys())])),
+    // A pupil is counted against the pupil document for their year group (KS1 or KS2), not both.
+    (document, group, personId) => group !== 'pupil' || fitsYearGroup(document, yearGroupOf(personId)),
+  );
   const paper = documents
     .filter((d) => !d.audience.some(isRole))
     .map((d) => ({ documentId: d.id, title: d.title, version: d.version, recorded: acknowledgedBy.get(d.id)?.size ?? 0 }));
@@ -104,8 +111,11 @@ export async function listPupilsWithoutAup(deps: AupDependencies & { accessGate:
   const documents = (await deps.documents.listAupDocuments()).filter((d) => d.audience.includes('pupil'));
   const pupils = [...new Set(await deps.roles.listRoleMembers('pupil'))].sort();
   const covered = new Set<string>();
+  const yearGroupOf = await pupilYearGroupLookup(deps);
   for (const document of documents) {
-    for (const ack of await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version, renewalYear(document, deps.clock()))) covered.add(ack.personId);
+    for (const ack of await deps.store.listAcknowledgements(deps.schoolId, document.id, document.version, renewalYear(document, deps.clock()))) {
+      if (fitsYearGroup(document, yearGroupOf(ack.personId))) covered.add(ack.personId);
+    }
   }
   return { gateEnabled: deps.accessGate, documentIds: documents.map((d) => d.id), pupilIds: pupils.filter((id) => !covered.has(id)) };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PupilRecord, PupilRegisterStore } from '../records/pupil-register-store';
-import { renewalYear, type AupDocument } from '../school/aup-documents';
+import { fitsYearGroup, renewalYear, type AupDocument } from '../school/aup-documents';
 import { checkPaperForm, readPaperFormsCsv, type PaperForm, type PaperRowProblem } from '../school/aup-paper';
 import type { Principal } from '../school/roles';
 import { canManageAups, type AupDependencies } from './acknowledge-aup';
@@ -36,13 +36,16 @@ function visitorPersonId(name: string, signedOn: string): string {
   return `visitor-${createHash('sha256').update(`${name.toLowerCase()}|${signedOn}`, 'utf8').digest('hex').slice(0, 20)}`;
 }
 
-async function resolvePupil(deps: PaperFormDependencies, form: PaperForm): Promise<{ personId: string; name: string } | undefined> {
-  if (form.upn) {
-    const pupil = await deps.register.findPupilByUserPrincipalName(deps.schoolId, form.upn);
-    return pupil ? { personId: pupilPersonId(pupil), name: `${pupil.forename} ${pupil.surname}` } : undefined;
-  }
-  const pupil = (await deps.register.listPupils(deps.schoolId)).find((p) => p.userId?.toLowerCase() === form.aadObjectId);
-  return pupil ? { personId: pupilPersonId(pupil), name: `${pupil.forename} ${pupil.surname}` } : undefined;
+async function resolvePupil(deps: PaperFormDependencies, form: PaperForm): Promise<{ personId: string; name: string; yearGroup?: string } | undefined> {
+  const pupil = form.upn
+    ? await deps.register.findPupilByUserPrincipalName(deps.schoolId, form.upn)
+    : (await deps.register.listPupils(deps.schoolId)).find((p) => p.userId?.toLowerCase() === form.aadObjectId);
+  return pupil ? { personId: pupilPersonId(pupil), name: `${pupil.forename} ${pupil.surname}`, ...(pupil.yearGroup ? { yearGroup: pupil.yearGroup } : {}) } : undefined;
+}
+
+/** "Year 4", "Reception", "Nursery". */
+function yearGroupName(yearGroup: string): string {
+  return yearGroup === 'R' ? 'Reception' : yearGroup === 'N' ? 'Nursery' : `Year ${yearGroup}`;
 }
 
 async function recordOne(deps: PaperFormDependencies, actor: Principal, form: PaperForm, document: AupDocument, correlationId: string): Promise<RecordedPaperForm | { problem: string }> {
@@ -54,6 +57,11 @@ async function recordOne(deps: PaperFormDependencies, actor: Principal, form: Pa
   if (form.signedBy === 'pupil' || form.signedBy === 'parent') {
     const pupil = await resolvePupil(deps, form);
     if (!pupil) return { problem: `no pupil on the register has ${form.upn ? `the username ${form.upn}` : 'that aadObjectId'}` };
+    // Pupils in Reception to Year 2 sign the Key Stage 1 AUP and Years 3 to 6 the Key Stage 2 one.
+    if (!fitsYearGroup(document, pupil.yearGroup)) {
+      const theirs = (await deps.documents.listAupDocuments()).filter((d) => d.audience.includes('pupil') && d.yearGroups?.includes(pupil.yearGroup!)).map((d) => d.id);
+      return { problem: `${document.id} is for ${document.yearGroups!.map(yearGroupName).join(', ')}, and this pupil is in ${yearGroupName(pupil.yearGroup!)}${theirs.length > 0 ? `: record their form against ${theirs.join(' or ')}` : ''}` };
+    }
     if (form.signedBy === 'pupil') {
       personId = pupil.personId;
       name = pupil.name;

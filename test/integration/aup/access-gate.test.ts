@@ -94,7 +94,7 @@ describe('the AUP access gate, on, with a tenant', () => {
 
     const counts = await say(app, admin, '/aup gate');
     expect(counts).toContain('Active pupils with an account: 2');
-    expect(counts).toContain('Without a current pupil AUP (pupil-ks1-aup): 1');
+    expect(counts).toContain('Without a current pupil AUP (pupil-ks1-aup, pupil-ks2-aup): 1');
     expect(counts).toContain('held disabled by the gate: 0');
     expect(mutating(fake)).toEqual([]);
 
@@ -198,7 +198,7 @@ describe('the AUP access gate, off', () => {
     expect(await say(app, admin, '/aup gate hold')).toContain('The AUP access gate is off');
     const counts = await say(app, admin, '/aup gate');
     expect(counts).toContain('**AUP access gate**: off');
-    expect(counts).toContain('Without a current pupil AUP (pupil-ks1-aup): 2');
+    expect(counts).toContain('Without a current pupil AUP (pupil-ks1-aup, pupil-ks2-aup): 2');
     await acknowledgePupilAup(app, signed);
     const aup = (app.services.features.find((f) => f.name === 'aup') as AupFeature).aup;
     expect(await aup.retryAupReleases()).toEqual({ released: 0, cleared: 0, failed: 0 });

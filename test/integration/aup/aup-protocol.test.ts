@@ -226,7 +226,7 @@ describe('AUP acknowledgements over the Bot Framework protocol', () => {
   });
 
   it('lists pupils without a current pupil AUP for the access gate', async () => {
-    expect(await aup.listPupilsWithoutAup()).toEqual({ gateEnabled: false, documentIds: ['pupil-ks1-aup'], pupilIds: [] });
+    expect(await aup.listPupilsWithoutAup()).toEqual({ gateEnabled: false, documentIds: ['pupil-ks1-aup', 'pupil-ks2-aup'], pupilIds: [] });
   });
 
   it('when the school publishes a new version, a stale acknowledgement is refused and everyone owes the new one', async () => {

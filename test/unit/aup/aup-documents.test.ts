@@ -128,7 +128,7 @@ describe('the sample documents we ship', () => {
   const documents = readdirSync(dir).filter((f) => f.endsWith('.md')).map((f) => parseAupDocument(readFileSync(join(dir, f), 'utf8'), f));
 
   it('cover every audience the product names, with unique ids', () => {
-    expect(documents.map((d) => d.id).sort()).toEqual(['eyfs-code', 'governor-aup', 'parent-agreement', 'pupil-ks1-aup', 'staff-aup', 'visitor-aup']);
+    expect(documents.map((d) => d.id).sort()).toEqual(['eyfs-code', 'governor-aup', 'parent-agreement', 'pupil-ks1-aup', 'pupil-ks2-aup', 'staff-aup', 'visitor-aup']);
     expect(checkAupLibrary(documents)).toEqual([]);
     expect(checkAupLibrary([...documents, documents[0]!])).toHaveLength(1);
   });
@@ -138,13 +138,14 @@ describe('the sample documents we ship', () => {
   });
 
   it('tell pupils never to share their password, as the school policies say', () => {
-    const ks2 = parseAupDocument(readFileSync(join(dir, 'key-stage-2', 'pupil-ks2.md'), 'utf8'), 'pupil-ks2.md');
+    const ks2 = parseAupDocument(readFileSync(join(dir, 'pupil-ks2.md'), 'utf8'), 'pupil-ks2.md');
     for (const pupil of [...documents.filter((d) => d.audience.includes('pupil')), ks2]) {
       const rules = pupil.groups.flatMap((g) => g.rules).join('\n');
       expect(rules).toMatch(/never (tell|give)[^.\n]*password[^.\n]*not even my best friend/i);
       expect(rules).not.toMatch(/except/i);
     }
-    expect(ks2).toMatchObject({ id: 'pupil-ks2-aup', audience: ['pupil'], needsParent: true });
+    expect(ks2).toMatchObject({ id: 'pupil-ks2-aup', audience: ['pupil'], needsParent: true, yearGroups: ['3', '4', '5', '6'] });
+    expect(documents.find((d) => d.id === 'pupil-ks1-aup')).toMatchObject({ yearGroups: ['R', '1', '2'] });
   });
 });
 
