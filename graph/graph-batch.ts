@@ -237,7 +237,7 @@ export class GraphBatchClient {
   }
 
   private async sendBatch<T>(batch: Slot[], results: GraphResult<T>[], keep: (response: BatchResponse, index: number) => T): Promise<Slot[]> {
-    await this.pacer?.acquire(batch.map((slot) => slot.request));
+    const receipt = await this.pacer?.acquire(batch.map((slot) => slot.request));
     const sentAt = this.now();
     for (const slot of batch) {
       slot.attempts += 1;
@@ -251,6 +251,8 @@ export class GraphBatchClient {
     } catch (error) {
       if (error instanceof GraphClientError) throw error;
       return this.retryUnreachable(batch, error);
+    } finally {
+      if (receipt) this.pacer?.answered(receipt, this.now());
     }
     const headers = headersOf(response.headers);
     const body = await readJson(response);

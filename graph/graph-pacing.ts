@@ -71,11 +71,32 @@ class Window {
     for (let i = 0; i < units; i++) this.spent.push(at);
   }
 
+  /**
+   * Moves `units` spent at `from` to `to` (the latest time yet, so the list stays in order). Units of other batches
+   * spent at the same moment are indistinguishable from these, so which ones move does not matter.
+   */
+  restamp(units: number, from: number, to: number): void {
+    let moved = 0;
+    for (let i = this.spent.length - 1; i >= 0 && moved < units; i--) {
+      if (this.spent[i] === from) {
+        this.spent.splice(i, 1);
+        moved += 1;
+      }
+    }
+    for (let i = 0; i < moved; i++) this.spent.push(to);
+  }
+
   private forget(now: number): void {
     let drop = 0;
     while (drop < this.spent.length && (this.spent[drop] as number) <= now - this.budget.windowMs) drop++;
     if (drop > 0) this.spent.splice(0, drop);
   }
+}
+
+/** What `acquire` spent, for `answered`. */
+export interface PacingReceipt {
+  total: ReadonlyMap<string, number>;
+  spentAt: number;
 }
 
 /** Waits until a batch's requests fit every budget they touch, then spends them. */
@@ -88,7 +109,11 @@ export class GraphPacer {
     private readonly options: { budgets?: Partial<Record<keyof typeof GRAPH_BUDGETS, Pick<GraphBudget, 'limit' | 'windowMs'>>>; now?: () => number; sleep?: (ms: number) => Promise<void> } = {},
   ) {}
 
-  async acquire(requests: readonly { method: string; url: string }[]): Promise<void> {
+  /**
+   * Waits until the requests fit every budget they touch and spends them. The answer is a receipt: pass it to
+   * `answered` when the batch's response arrives.
+   */
+  async acquire(requests: readonly { method: string; url: string }[]): Promise<PacingReceipt> {
     const now = this.options.now ?? Date.now;
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const total = new Map<string, number>();
@@ -99,11 +124,22 @@ export class GraphPacer {
       for (const [key, units] of total) ready = Math.max(ready, this.window(key).earliest(units, at));
       if (ready <= at) {
         for (const [key, units] of total) this.window(key).spend(units, at);
-        return;
+        return { total, spentAt: at };
       }
       this.waitedMs += ready - at;
       await sleep(ready - at);
     }
+  }
+
+  /**
+   * Graph counts a request when it arrives, somewhere between our send and its answer; a loaded event loop or a
+   * slow network can put that well after `acquire`. Counting the units from the answer instead means our window
+   * never frees room before Graph's does, whatever the delay, at the cost of one round trip per window.
+   */
+  answered(receipt: PacingReceipt, at?: number): void {
+    const now = at ?? (this.options.now ?? Date.now)();
+    if (now <= receipt.spentAt) return;
+    for (const [key, units] of receipt.total) this.window(key).restamp(units, receipt.spentAt, now);
   }
 
   private window(key: string): Window {

@@ -31,6 +31,19 @@ describe('client-side Graph budgets', () => {
     expect(clock.now() - start).toBeLessThanOrEqual(151_000);
   });
 
+  it('counts a batch from when its answer came back, so a slow send never lets the next one in before Graph frees room', async () => {
+    const clock = createFakeClock();
+    const start = clock.now();
+    const pacer = new GraphPacer({ now: clock.now, sleep: clock.sleep, budgets: { identityWrites: { limit: 2, windowMs: 1_000 }, identityResourceUnits: { limit: 1_000_000, windowMs: 10_000 } } });
+    const receipt = await pacer.acquire([write(1), write(2)]);
+    // The batch took 300 ms to be answered (a loaded event loop, a slow network): Graph may have counted it at any point in between.
+    await clock.sleep(300);
+    pacer.answered(receipt);
+    await pacer.acquire([write(3)]);
+    // The 1-second window from the answer, plus the pacer's margin (100 ms); from the send alone it would have been 1,100 ms.
+    expect(clock.now() - start).toBe(1_400);
+  });
+
   it('keeps one team to 4 requests a second, and the app to 30 across teams', async () => {
     const clock = createFakeClock();
     const start = clock.now();
