@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -86,6 +86,24 @@ describe('the manifest template', () => {
       expect(fetchSpy).not.toHaveBeenCalled();
     } finally {
       fetchSpy.mockRestore();
+    }
+  });
+
+  it('gives every page of the tab a personal static tab, within the 16 the schema allows', () => {
+    // staticTabs: maxItems 16, and Teams supports static tabs in the personal scope
+    // (https://learn.microsoft.com/microsoft-365/extensibility/schema/root-static-tabs; schema v1.30).
+    const tabs = fillManifest(readTemplate(), SAMPLE_VALUES).staticTabs as { entityId: string; name: string; contentUrl: string; scopes: string[] }[];
+    expect(tabs.length).toBeLessThanOrEqual(16);
+    expect(new Set(tabs.map((t) => t.entityId)).size).toBe(tabs.length);
+    const pages = readdirSync(join(__dirname, '..', '..', 'tab', 'public')).filter((f) => f.endsWith('.html')).sort();
+    expect(tabs.map((t) => t.contentUrl.replace(`${SAMPLE_VALUES.APP_PUBLIC_URL}/tab/`, '')).sort()).toEqual(pages);
+    expect(tabs.filter((t) => t.name === 'Consent' || t.name === 'AUP forms' || t.name === 'Filtering' || t.name === 'Training').map((t) => t.contentUrl)).toEqual(
+      ['consent.html', 'aup.html', 'filtering.html', 'training.html'].map((page) => `${SAMPLE_VALUES.APP_PUBLIC_URL}/tab/${page}`),
+    );
+    for (const tab of tabs) {
+      expect(tab.scopes).toEqual(['personal']);
+      // Each page signs in through the tab's shared script, which uses Teams SSO inside Teams.
+      expect(readFileSync(join(__dirname, '..', '..', 'tab', 'public', tab.contentUrl.split('/tab/')[1]!), 'utf8')).toContain('<script src="/tab/tab.js"></script>');
     }
   });
 
