@@ -1,5 +1,5 @@
 import { ConfigurationError, loadConfig, schoolConfigs, type AppConfig } from './config';
-import { createLogger, type Logger } from './logger';
+import { createLogger, type Logger } from '../infra/logger';
 
 /** Where a command-line entry point writes; tests pass their own streams and environment. */
 export interface CliStreams {

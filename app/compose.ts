@@ -2,7 +2,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { CloudAdapter } from 'botbuilder';
 import type { AppConfig } from './config';
 import { readJsonSetting, ConfigurationError, schoolConfigs } from './config';
-import type { Logger } from './logger';
+import type { Logger } from '../infra/logger';
 import { AdapterMessenger, createBotAdapter } from '../bot/adapter';
 import { EsafetyBot } from '../bot/esafety-bot';
 import { CachedMembershipIndex, FileRoleDirectory, GraphRoleDirectory, parseRolesFile, type RoleDirectory } from '../identity/role-directory';

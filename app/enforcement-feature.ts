@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FeatureContext, FeatureFactory, ScheduledJob } from './feature';
-import type { Logger } from './logger';
+import type { Logger } from '../infra/logger';
 import { createMeetingCommand } from '../bot/meeting-command';
 import { COMPLIANCE_CLAIM_MS, ComplianceStore } from '../records/compliance-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';

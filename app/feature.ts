@@ -1,7 +1,7 @@
 import type { CloudAdapter } from 'botbuilder';
 import type { Server } from 'restify';
 import type { AppConfig } from './config';
-import type { Logger } from './logger';
+import type { Logger } from '../infra/logger';
 import type { BotFeature } from '../bot/bot-feature';
 import type { GraphGateway } from '../graph/graph-gateway';
 import type { RoleDirectory } from '../identity/role-directory';

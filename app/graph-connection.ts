@@ -1,5 +1,5 @@
 import type { AppConfig } from './config';
-import type { Logger } from './logger';
+import type { Logger } from '../infra/logger';
 import { createGraphCredential } from '../graph/graph-credentials';
 import { createGraphGateway, type GraphGateway } from '../graph/graph-gateway';
 

@@ -4,7 +4,7 @@ import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { RouteBodyPolicy } from '../tab/server/api-responses';
 import { sendSafeError } from './http-errors';
-import type { Logger } from './logger';
+import type { Logger } from '../infra/logger';
 
 /** A request the server will not read further: the status and a sentence that is safe to show anyone. */
 export class HttpRefusalError extends Error {

@@ -1,5 +1,5 @@
 import type { Request, Response, Server } from 'restify';
-import type { Logger } from './logger';
+import type { Logger } from '../infra/logger';
 
 /**
  * The sentence a client gets for each status. Never an error's own message: that can hold a stack, a storage

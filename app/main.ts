@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigurationError, loadConfig } from './config';
 import { composeDeployment } from './compose';
-import { createLogger } from './logger';
+import { createLogger } from '../infra/logger';
 import { startServer } from './server';
 
 /** Entry point for `npm run serve` and App Service. */

@@ -7,7 +7,7 @@ import type { AuthenticationProvider } from '@microsoft/microsoft-graph-client';
 import { Presets, SingleBar } from 'cli-progress';
 import { ConfigurationError, pupilProvisioningSettingsOf, type AppConfig } from './config';
 import { createCliLogger, loadCliConfig, takeSchoolOption } from './cli-support';
-import type { Logger } from './logger';
+import type { Logger } from '../infra/logger';
 import { createGraphCredential, type GraphCredentialOptions } from '../graph/graph-credentials';
 import { GraphCredentialError, GraphServiceError, LicenceNotFoundError } from '../graph/graph-errors';
 import { createGraphGateway, type GraphGateway } from '../graph/graph-gateway';

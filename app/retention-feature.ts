@@ -2,7 +2,7 @@ import { attachmentStoreFor } from './attachments';
 import type { AttachmentStore } from '../records/attachment-store';
 import { randomUUID } from 'node:crypto';
 import type { FeatureContext, FeatureFactory, ScheduledJob } from './feature';
-import type { Logger } from './logger';
+import type { Logger } from '../infra/logger';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import { RetentionReviewStore } from '../records/retention-review-store';
 import { reviewRetention, type RetentionDependencies } from '../usecases/incident-retention';

@@ -1,6 +1,6 @@
 import { pupilProvisioningSettings } from '../test/support/school-settings';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createLogger } from '../app/logger';
+import { createLogger } from '../infra/logger';
 import { MAX_BATCH_SIZE, type GraphBatchStats } from '../graph/graph-batch';
 import { createStaticTokenCredential } from '../graph/graph-credentials';
 import { createGraphGateway, type GraphGateway } from '../graph/graph-gateway';

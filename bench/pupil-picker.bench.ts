@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../app/config';
 import { composeServices } from '../app/compose';
-import { createLogger } from '../app/logger';
+import { createLogger } from '../infra/logger';
 import { startServer } from '../app/server';
 import { PupilRegisterStore, type PupilRecord } from '../records/pupil-register-store';
 import { StorageRoundTripCounter } from '../records/storage-round-trips';

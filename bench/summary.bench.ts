@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../app/config';
 import { composeServices } from '../app/compose';
-import { createMemoryLogger } from '../app/logger';
+import { createMemoryLogger } from '../infra/logger';
 import { startServer } from '../app/server';
 import { IncidentAggregateStore } from '../records/incident-aggregate-store';
 import { IncidentStore, type IncidentRecord } from '../records/incident-store';

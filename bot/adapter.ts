@@ -1,6 +1,6 @@
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type ConversationReference, type InvokeResponse, type TurnContext } from 'botbuilder';
 import { AuthenticationConstants, AuthenticationError, type AuthenticateRequestResult, type ClaimsIdentity } from 'botframework-connector';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../infra/logger';
 import type { ProactiveMessenger } from '../usecases/deliver-alerts';
 import { SAFE_ERROR } from './esafety-bot';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../infra/logger';
 import { StorageUnavailableError } from '../records/tables';
 import type { AupDocument } from '../school/aup-documents';
 import type { Principal } from '../school/roles';

@@ -11,7 +11,7 @@ import {
   type MessagingExtensionActionResponse,
   type SearchInvokeValue,
 } from 'botbuilder';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../infra/logger';
 import type { RoleDirectory } from '../identity/role-directory';
 import type { ConversationStore } from '../records/conversation-store';
 import type { AlertRecord } from '../records/incident-store';

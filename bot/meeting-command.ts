@@ -1,6 +1,6 @@
 import type { TurnContext } from 'botbuilder';
 import type { BotCommand } from './bot-feature';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../infra/logger';
 import { hasAnyRole, type Principal } from '../school/roles';
 import {
   formatUkTime,

@@ -1,4 +1,4 @@
-import type { Logger } from '../app/logger';
+import type { Logger } from '../infra/logger';
 import type { ConversationStore } from '../records/conversation-store';
 import type { AlertRecord, IncidentStore } from '../records/incident-store';
 import type { ConversationReference } from 'botbuilder';

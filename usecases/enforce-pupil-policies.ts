@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AppConfig } from '../app/config';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../infra/logger';
 import type { GraphGateway } from '../graph/graph-gateway';
 import type { GraphResult, TeamSettings, TeamsPolicyType } from '../graph/graph-types';
 import type { AuditStore } from '../records/audit-store';
@@ -35,10 +34,26 @@ export type EnforcementGateway = Pick<
   | 'updateTeams'
 >;
 
+/** The school's pupil licence and Teams policy settings that enforcement checks (app/config.ts validates them). */
+export interface PupilPolicySettings {
+  skuPartNumber: string;
+  disabledPlans: string[];
+  messagingPolicy: string;
+  meetingPolicy: string;
+  allPupilsGroup: string;
+  cohortGroupPattern: string;
+}
+
+/** When the daily audit runs (HH:MM, Europe/London) and which class teams it checks (empty: every pupil's team). */
+export interface EnforcementSchedule {
+  auditTime: string;
+  classTeamIds: string[];
+}
+
 /** What enforcement is built from; the actor is whoever (or whatever job) runs it, by object id. */
 export interface EnforcementDependencies {
   schoolId: string;
-  config: Pick<AppConfig, 'pupils' | 'enforcement'>;
+  config: { pupils: PupilPolicySettings; enforcement: EnforcementSchedule };
   /** Undefined in plan mode: enforcement refuses with EnforcementModeError. */
   graph: EnforcementGateway | undefined;
   register: Pick<PupilRegisterStore, 'listPupils'>;
@@ -120,7 +135,7 @@ export function missingTeamsPolicyMessage(type: TeamsPolicyType, name: string): 
 }
 
 /** Checks the named pupil policies exist and returns their ids; throws MissingTeamsPolicyError naming every missing one. */
-export async function checkTeamsPolicies(graph: Pick<GraphGateway, 'getTeamsPolicyIds'>, pupils: AppConfig['pupils']): Promise<DesiredPolicy[]> {
+export async function checkTeamsPolicies(graph: Pick<GraphGateway, 'getTeamsPolicyIds'>, pupils: PupilPolicySettings): Promise<DesiredPolicy[]> {
   const refs: { type: TeamsPolicyType; name: string }[] = [
     { type: 'TeamsMessagingPolicy', name: pupils.messagingPolicy },
     { type: 'TeamsMeetingPolicy', name: pupils.meetingPolicy },

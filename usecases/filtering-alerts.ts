@@ -1,4 +1,4 @@
-import type { Logger } from '../app/logger';
+import type { Logger } from '../infra/logger';
 import type { RoleDirectory } from '../identity/role-directory';
 import type { AuditStore } from '../records/audit-store';
 import type { ConversationStore } from '../records/conversation-store';

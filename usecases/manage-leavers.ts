@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../infra/logger';
 import type { GraphGateway } from '../graph/graph-gateway';
 import type { GraphResult } from '../graph/graph-types';
 import type { AuditStore } from '../records/audit-store';

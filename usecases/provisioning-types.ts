@@ -1,4 +1,4 @@
-import type { Logger } from '../app/logger';
+import type { Logger } from '../infra/logger';
 import type { GraphGateway } from '../graph/graph-gateway';
 import type { GraphGroup, LicenceSku, UserChanges } from '../graph/graph-types';
 import type { AuditStore } from '../records/audit-store';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../app/logger';
+import type { Logger } from '../infra/logger';
 import type { GraphGateway } from '../graph/graph-gateway';
 import type { AuditStore } from '../records/audit-store';
 import type { PupilRecord, PupilRegisterStore } from '../records/pupil-register-store';

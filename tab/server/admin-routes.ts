@@ -1,5 +1,5 @@
 import type { Request, Response, Server } from 'restify';
-import type { Logger } from '../../app/logger';
+import type { Logger } from '../../infra/logger';
 import { StorageUnavailableError } from '../../records/tables';
 import type { Principal } from '../../school/roles';
 import {

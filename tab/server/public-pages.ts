@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Response, Server } from 'restify';
-import type { Logger } from '../../app/logger';
+import type { Logger } from '../../infra/logger';
 import { privacyNoticeProblems, publicPage, PUBLIC_PAGE_STYLE, renderPrivacyNotice, type PrivacyNoticeFacts } from '../../school/privacy-notice';
 import { renderTermsOfUse } from '../../school/terms-of-use';
 import { londonDate } from '../../school/uk-dates';

@@ -1,5 +1,5 @@
 import type { Request, Response, Server } from 'restify';
-import type { Logger } from '../../app/logger';
+import type { Logger } from '../../infra/logger';
 import type { RoleDirectory } from '../../identity/role-directory';
 import { StorageUnavailableError } from '../../records/tables';
 import { exportSubjectAccessPack, type SubjectAccessDependencies } from '../../usecases/subject-access';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Request, Response, Server } from 'restify';
-import type { Logger } from '../../app/logger';
+import type { Logger } from '../../infra/logger';
 import type { RoleDirectory } from '../../identity/role-directory';
 import type { AuditStore } from '../../records/audit-store';
 import { StorageUnavailableError } from '../../records/tables';

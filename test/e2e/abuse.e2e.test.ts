@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createDeflate, createGzip, type Deflate, type Gzip } from 'node:zlib';
 import { composeServices, type AppServices } from '../../app/compose';
 import { loadConfig } from '../../app/config';
-import { createMemoryLogger } from '../../app/logger';
+import { createMemoryLogger } from '../../infra/logger';
 import { startServer, type RunningServer } from '../../app/server';
 import { LoopbackConnector } from '../support/loopback-connector';
 import { testTablesConnectionString, uniqueSchoolId } from '../support/tables';

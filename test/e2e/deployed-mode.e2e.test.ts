@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../app/config';
 import { composeServices } from '../../app/compose';
-import { createMemoryLogger } from '../../app/logger';
+import { createMemoryLogger } from '../../infra/logger';
 import { startServer } from '../../app/server';
 import { LoopbackConnector } from '../support/loopback-connector';
 import { startTestApp, type TestApp } from '../support/test-app';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../app/config';
 import { composeDeployment, composeServices, type AppServices, type ComposeOverrides } from '../../app/compose';
-import { createMemoryLogger } from '../../app/logger';
+import { createMemoryLogger } from '../../infra/logger';
 import { startServer, type RunningServer } from '../../app/server';
 import type { Role } from '../../school/roles';
 import { LoopbackConnector } from './loopback-connector';

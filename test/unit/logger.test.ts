@@ -1,4 +1,4 @@
-import { createLogger, createMemoryLogger, type LogLevel } from '../../app/logger';
+import { createLogger, createMemoryLogger, type LogLevel } from '../../infra/logger';
 
 function entries(lines: string[]): Record<string, unknown>[] {
   return lines.map((line) => JSON.parse(line) as Record<string, unknown>);

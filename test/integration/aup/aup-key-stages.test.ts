@@ -1,6 +1,6 @@
 import type { ConversationReference } from 'botbuilder';
 import { AupDocumentFolder, pupilYearGroups } from '../../../app/aup-feature';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { AuditStore } from '../../../records/audit-store';
 import { AupStore } from '../../../records/aup-store';
 import { ConversationStore } from '../../../records/conversation-store';

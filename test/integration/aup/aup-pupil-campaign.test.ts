@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { AupDocumentFolder } from '../../../app/aup-feature';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { FileRoleDirectory } from '../../../identity/role-directory';
 import { AuditStore } from '../../../records/audit-store';
 import { AupStore } from '../../../records/aup-store';

@@ -1,5 +1,5 @@
 import { createDailyAuditJob } from '../../../app/enforcement-feature';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { ComplianceStore } from '../../../records/compliance-store';
 import { getLatestComplianceSummary } from '../../../usecases/enforce-pupil-policies';
 import { verifyGraphContractAfterAll } from '../../support/graph-contract';

@@ -1,6 +1,6 @@
 import { defaultPupilConfig } from '../../support/school-settings';
 import type { AppConfig } from '../../../app/config';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import type { GraphGateway } from '../../../graph/graph-gateway';
 import { AuditStore } from '../../../records/audit-store';
 import { PupilRegisterStore, type PupilRecord } from '../../../records/pupil-register-store';

@@ -1,5 +1,5 @@
 import type { ConversationReference } from 'botbuilder';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { AuditStore } from '../../../records/audit-store';
 import { ConversationStore } from '../../../records/conversation-store';
 import { FilteringStore } from '../../../records/filtering-store';

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { runProvisionCli } from '../../../app/provision-cli';
 import { AuditStore } from '../../../records/audit-store';
 import { ProvisioningRunStore } from '../../../records/provisioning-run-store';

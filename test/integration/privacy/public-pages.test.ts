@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import restify from 'restify';
 import { loadConfig } from '../../../app/config';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { privacyFeature, privacyNoticeFacts } from '../../../app/privacy-feature';
 import { registerPublicPages } from '../../../tab/server/public-pages';
 import { startTestApp, type TestApp } from '../../support/test-app';

@@ -1,5 +1,5 @@
 import { pupilProvisioningSettings } from '../../support/school-settings';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import type { GraphGateway } from '../../../graph/graph-gateway';
 import { AuditStore } from '../../../records/audit-store';
 import { ProvisioningRunStore } from '../../../records/provisioning-run-store';

@@ -1,4 +1,4 @@
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { ConversationStore } from '../../../records/conversation-store';
 import { IncidentStore } from '../../../records/incident-store';
 import { Tables } from '../../../records/tables';

@@ -1,6 +1,6 @@
 import { createRetentionReviewJob, retentionFeature } from '../../../app/retention-feature';
 import { createTabFeature } from '../../../app/tab-feature';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { AuditStore } from '../../../records/audit-store';
 import { IncidentStore } from '../../../records/incident-store';
 import { PupilRegisterStore } from '../../../records/pupil-register-store';

@@ -1,5 +1,5 @@
 import restify, { type Server } from 'restify';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { guardBotResponse, installSafeErrors } from '../../../app/http-errors';
 import { HSTS, installSecurityHeaders, securityHeadersFor, TAB_FRAME_ANCESTORS } from '../../../app/http-headers';
 

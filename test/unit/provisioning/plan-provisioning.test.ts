@@ -1,5 +1,5 @@
 import { pupilProvisioningSettings } from '../../support/school-settings';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { GraphServiceError, LicenceNotFoundError } from '../../../graph/graph-errors';
 import type { GraphGroup, GraphResult, GraphUser, LicenceSku } from '../../../graph/graph-types';
 import type { AuditEntry } from '../../../records/audit-store';

@@ -1,5 +1,5 @@
 import { pupilProvisioningSettings } from '../../support/school-settings';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import type { PupilRecord } from '../../../records/pupil-register-store';
 import { readRollCsv } from '../../../school/pupil-roll';
 import { applyProvisioning, planProvisioning, type ProvisioningDependencies } from '../../../usecases/provision-pupils';

@@ -1,4 +1,4 @@
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import type { PupilRecord } from '../../../records/pupil-register-store';
 import { readRollCsv } from '../../../school/pupil-roll';
 import { planProvisioning, type ProvisioningDependencies } from '../../../usecases/provision-pupils';

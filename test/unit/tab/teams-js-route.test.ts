@@ -1,6 +1,6 @@
 import restify from 'restify';
 import type { AddressInfo } from 'node:net';
-import { createMemoryLogger } from '../../../app/logger';
+import { createMemoryLogger } from '../../../infra/logger';
 import { registerTabRoutes, type TabRouteDependencies } from '../../../tab/server/tab-routes';
 
 // The SDK bundle cannot be read (a broken deployment): readFile fails with Node's own error, which names the path.
