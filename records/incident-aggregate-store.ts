@@ -1,5 +1,5 @@
-import { randomInt } from 'node:crypto';
-import { odata, type TableClient } from '@azure/data-tables';
+import { createHash, randomInt } from 'node:crypto';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { emptyMonth, type MonthCounters } from '../school/incident-summary';
 import { getEntityOrUndefined, guardStorage, isConflict, TABLE_NAMES, type Tables } from './tables';
 
@@ -32,8 +32,8 @@ export const AGGREGATE_LINGER_MS = 15;
  * Anonymous per-month incident counters (see school/incident-summary.ts). They hold counts only: no
  * reference, id, name or text.
  *
- * Keys: PartitionKey = school id; RowKey = `month|2026-11|3` (a shard), or `month|2026-11` (written by a rebuild).
- * A month's figures are the sum of its rows. Changes that arrive while this instance is already writing a month
+ * Keys: PartitionKey = school id; RowKey = `month|2026-11|3` (a shard), or `month|2026-11` (written by a rebuild),
+ * or `once|<hash>` (the marker of a change applied once, see `updateMonth`). A month's figures are the sum of its rows. Changes that arrive while this instance is already writing a month
  * are merged into its next write (as the counter store batches references), and each write re-reads one shard
  * and replaces it guarded by its etag, retrying on a lost race: 100 concurrent reports cost a few writes, no retry
  * storm, and no count is ever lost.
@@ -60,15 +60,21 @@ export class IncidentAggregateStore {
         const counters = JSON.parse(entity.counters) as MonthCounters;
         months.set(month, addCounters(months.get(month) ?? emptyMonth(month), { ...counters, month }));
       }
-      return [...months.values()].sort((a, b) => a.month.localeCompare(b.month));
+      // A moved count (a reclassification) leaves a type it left at 0: drop it, as if it had never been counted.
+      return [...months.values()].map(withoutZeroBuckets).sort((a, b) => a.month.localeCompare(b.month));
     });
   }
 
   /**
    * Applies `change` (additive only) to one month. Resolves once the change is stored; callers arriving while a
    * write of the same month is in flight share the next write.
+   *
+   * With `onceKey` (say, an incident's chronology line), the change is stored at most once however often it is
+   * retried: its delta (which may subtract, when a count moves) goes into a shard in one transaction with a marker
+   * row for the key, so a retry after a lost response or a crash finds the marker and adds nothing.
    */
-  updateMonth(schoolId: string, month: string, change: MonthChange): Promise<void> {
+  updateMonth(schoolId: string, month: string, change: MonthChange, options: { onceKey?: string } = {}): Promise<void> {
+    if (options.onceKey !== undefined) return this.addOnce(schoolId, month, options.onceKey, change(emptyMonth(month))).then(() => undefined);
     const key = `${schoolId}\u0000${month}`;
     let queue = this.queues.get(key);
     if (!queue) {
@@ -125,6 +131,40 @@ export class IncidentAggregateStore {
     }
   }
 
+  /**
+   * Adds `delta` to one shard and creates the key's marker in the same entity-group transaction (same partition,
+   * 2 of the 100 operations a batch may hold: https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions).
+   * The marker's row key is a hash of the key, so the table holds no reference. Returns false when already applied.
+   */
+  private async addOnce(schoolId: string, month: string, onceKey: string, delta: MonthCounters, attempts = 8): Promise<boolean> {
+    const shards = this.options.shards ?? AGGREGATE_SHARDS;
+    const markerKey = `once|${createHash('sha256').update(`${schoolId}\u0000${onceKey}`).digest('hex').slice(0, 40)}`;
+    for (let attempt = 1; ; attempt++) {
+      const shard = (this.options.pickShard ?? (() => randomInt(shards)))();
+      const rowKey = `month|${month}|${shard}`;
+      try {
+        const applied = await guardStorage('update incident aggregates once', async () => {
+          const table = await this.table();
+          if (await getEntityOrUndefined(table, schoolId, markerKey)) return false;
+          const existing = await getEntityOrUndefined<AggregateEntity>(table, schoolId, rowKey);
+          const counters = addCounters(existing ? (JSON.parse(existing.counters) as MonthCounters) : emptyMonth(month), delta);
+          const entity = { partitionKey: schoolId, rowKey, counters: JSON.stringify(counters) };
+          const actions: TransactionAction[] = [
+            ['create', { partitionKey: schoolId, rowKey: markerKey, month }],
+            existing ? ['update', entity, 'Replace', { etag: existing.etag }] : ['create', entity],
+          ];
+          await table.submitTransaction(actions);
+          return true;
+        });
+        return applied;
+      } catch (error) {
+        // A lost race on the shard, or the marker written meanwhile (then the next attempt returns false).
+        if (!isConflict(error) || attempt >= attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
   /** Replaces every month of a school (back-fill); every other row, shards included, is removed. */
   async replaceAll(schoolId: string, months: readonly MonthCounters[]): Promise<void> {
     await guardStorage('replace incident aggregates', async () => {
@@ -137,6 +177,30 @@ export class IncidentAggregateStore {
       for (const m of months) await table.upsertEntity<AggregateEntity>({ partitionKey: schoolId, rowKey: `month|${m.month}`, counters: JSON.stringify(m) }, 'Replace');
     });
   }
+}
+
+/** The counts a month holds after `after` replaces `before` (same month): `after − before`, field by field. */
+export function differenceOf(after: MonthCounters, before: MonthCounters): MonthCounters {
+  return addCounters(after, negate(before) as MonthCounters);
+}
+
+function negate(value: unknown): unknown {
+  if (typeof value === 'number') return -value;
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, key === 'month' ? v : negate(v)]));
+  return value;
+}
+
+/** Drops zero entries from the keyed buckets (types, four Cs, year groups, close days); fixed fields stay. */
+function withoutZeroBuckets(m: MonthCounters): MonthCounters {
+  const prune = <T extends Record<string, number | undefined>>(bucket: T): T => Object.fromEntries(Object.entries(bucket).filter(([, n]) => n !== 0)) as T;
+  const scope = <S extends { byType: MonthCounters['byType']; byFourC: MonthCounters['byFourC']; byYearGroup: Record<string, number>; closeDays: Record<string, number> }>(x: S): S => ({
+    ...x,
+    byType: prune(x.byType),
+    byFourC: prune(x.byFourC),
+    byYearGroup: prune(x.byYearGroup),
+    closeDays: prune(x.closeDays),
+  });
+  return { ...scope(m), ...(m.childProtection ? { childProtection: scope(m.childProtection) } : {}) };
 }
 
 /** Sums two months' counters field by field (numbers, and maps of numbers). */

@@ -7,7 +7,7 @@ import { audienceChange, audienceOf, isChildProtection, isSubject, type Incident
 import { CHILD_PROTECTION_TYPES, fourCOf, incidentTypeLabel, isIncidentType } from '../school/incident-types';
 import { hasAnyRole, type Principal, type Role } from '../school/roles';
 import { formatUkDate, isCalendarDate, londonDate } from '../school/uk-dates';
-import { newEscalation, recordEscalationInAggregates } from './summarise-incidents';
+import { newEscalation, recordEscalationInAggregates, recordReclassificationInAggregates } from './summarise-incidents';
 import { auditExtras, text, updateIncident, type IncidentDetail, type SavedNotice, type TriageDependencies, type TriageOutcome } from './triage-incidents';
 
 /** Where a referral can go, with what the chronology calls it. */
@@ -174,7 +174,7 @@ export async function reclassifyIncident(deps: CaseActionDependencies, principal
     ...(why ? [] : ['Say why the incident is reclassified (why).']),
     ...(input.childProtection !== undefined && typeof input.childProtection !== 'boolean' ? ['childProtection must be true or false.'] : []),
   ];
-  return updateIncident(deps, principal, reference, 'incident.reclassify', input.etag, problems, async (incident) => {
+  return updateIncident(deps, principal, reference, 'incident.reclassify', input.etag, problems, async (incident, chronology) => {
     if (!isIncidentType(type)) return { invalid: problems };
     // The reporter's tick is kept unless the DSL says otherwise: inferred as ticked when the old type was not child protection by itself.
     const ticked = typeof input.childProtection === 'boolean' ? input.childProtection : incident.childProtection && !CHILD_PROTECTION_TYPES.has(incident.type);
@@ -199,7 +199,8 @@ export async function reclassifyIncident(deps: CaseActionDependencies, principal
       { type, fourC: fourCOf(type), childProtection, audience },
       auditExtras(deps, principal, 'incident.reclassify', reference, { from: incident.type, to: type, fromAudience: incident.audience, toAudience: audience }, { alerts }),
     );
-    return { updated, warnings: alerts.length ? [] : undefined };
+    // The governors' figures move with it at once, counted once for this chronology line (updated.eventCount).
+    return { updated, afterwards: () => recordReclassificationInAggregates(deps.aggregates, incident, updated, chronology, updated.eventCount), warnings: alerts.length ? [] : undefined };
   });
 }
 

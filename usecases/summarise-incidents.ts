@@ -1,5 +1,5 @@
 import type { AuditStore } from '../records/audit-store';
-import type { IncidentAggregateStore } from '../records/incident-aggregate-store';
+import { addCounters, differenceOf, type IncidentAggregateStore } from '../records/incident-aggregate-store';
 import type { ChronologyEvent, IncidentRecord, IncidentStore } from '../records/incident-store';
 import {
   addClose,
@@ -72,6 +72,30 @@ export interface FilteringFigures {
   dueForReversal: number;
 }
 
+/** Photo and video consent for pupils on the roll, per area (usecases/consent-register.ts countConsentCoverage). */
+export interface ConsentFigures {
+  pupils: number;
+  areas: { label: string; given: number; refused: number; withdrawn: number; notRecorded: number }[];
+}
+
+/** One consent area as governors see it. */
+export interface ShownConsentArea {
+  label: string;
+  given: ShownCount;
+  refused: ShownCount;
+  withdrawn: ShownCount;
+  notRecorded: ShownCount;
+  givenPercent: number | typeof SUPPRESSED;
+}
+
+/** Shapes countConsentCoverage's counts for the summary: the five areas of the policies, in order, by label. */
+export function consentFigures(counted: { pupils: number; counts: Record<string, Record<'given' | 'refused' | 'withdrawn' | 'not-recorded', number>> }, label: (area: string) => string): ConsentFigures {
+  return {
+    pupils: counted.pupils,
+    areas: Object.entries(counted.counts).map(([area, c]) => ({ label: label(area), given: c.given, refused: c.refused, withdrawn: c.withdrawn, notRecorded: c['not-recorded'] })),
+  };
+}
+
 /** Other features' figures; each is optional until that feature exists, and the summary says "not available yet". */
 export interface SummaryProviders {
   aupCoverage?: (schoolId: string) => Promise<AupCoverageFigures | undefined>;
@@ -79,6 +103,7 @@ export interface SummaryProviders {
   governance?: (schoolId: string) => Promise<GovernanceFigures | undefined>;
   training?: (schoolId: string) => Promise<TrainingFigures | undefined>;
   filtering?: (schoolId: string) => Promise<FilteringFigures | undefined>;
+  consent?: (schoolId: string) => Promise<ConsentFigures | undefined>;
 }
 
 type Optional<T> = { available: true; figures: T } | { available: false; message: string };
@@ -92,6 +117,7 @@ export interface IncidentSummary extends IncidentSummaryFigures {
   governance: Optional<GovernanceFigures>;
   training: Optional<{ people: ShownCount; current: ShownCount; notCurrent: ShownCount; currentPercent: number | typeof SUPPRESSED }>;
   filtering: Optional<{ requests: ShownCount; approved: ShownCount; refused: ShownCount; waiting: ShownCount; dueForReversal: ShownCount }>;
+  consent: Optional<{ pupils: ShownCount; areas: ShownConsentArea[] }>;
 }
 
 export interface SummaryDependencies {
@@ -112,13 +138,14 @@ export async function getIncidentSummary(deps: SummaryDependencies, principal: P
   }
   const now = deps.clock();
   const months = summaryMonths(now);
-  const [stored, aup, compliance, governance, training, filtering] = await Promise.all([
+  const [stored, aup, compliance, governance, training, filtering, consent] = await Promise.all([
     deps.aggregates.listMonths(deps.schoolId, months[0]!, months[months.length - 1]!),
     optional(deps.providers.aupCoverage, deps.schoolId),
     optional(deps.providers.compliance, deps.schoolId),
     optional(deps.providers.governance, deps.schoolId),
     optional(deps.providers.training, deps.schoolId),
     optional(deps.providers.filtering, deps.schoolId),
+    optional(deps.providers.consent, deps.schoolId),
   ]);
   await deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action: 'summary.read', target: 'incident-summary', outcome: 'succeeded' });
   const audiences = summaryAudiencesFor(principal.roles);
@@ -136,6 +163,7 @@ export async function getIncidentSummary(deps: SummaryDependencies, principal: P
       governance: governance ? { available: true, figures: governance } : { available: false, message: NOT_YET },
       training: training ? { available: true, figures: shownTraining(training) } : { available: false, message: NOT_YET },
       filtering: filtering ? { available: true, figures: shownFiltering(filtering) } : { available: false, message: NOT_YET },
+      consent: consent ? { available: true, figures: shownConsent(consent) } : { available: false, message: NOT_YET },
     },
   };
 }
@@ -196,6 +224,32 @@ export function shownFiltering(f: FilteringFigures): { requests: ShownCount; app
   return { requests: shown('requests'), approved: shown('approved'), refused: shown('refused'), waiting: shown('waiting'), dueForReversal: shown('dueForReversal') };
 }
 
+/**
+ * Consent per area with small numbers hidden. In each area given + refused + withdrawn + not recorded = pupils on
+ * the roll, a number governors know, so a count of 1 or 2 is hidden with a complement in its area and none can be
+ * worked out; the share given is hidden with the count given. Areas are not added to one another (each counts
+ * every pupil once), so they are separate relations sharing the roll's total.
+ */
+export function shownConsent(f: ConsentFigures): { pupils: ShownCount; areas: ShownConsentArea[] } {
+  const STATUSES = ['given', 'refused', 'withdrawn', 'notRecorded'] as const;
+  const values = new Map<string, number>([['pupils', f.pupils]]);
+  f.areas.forEach((a, i) => STATUSES.forEach((s) => values.set(`${i}:${s}`, a[s])));
+  const relations = f.areas.map((_a, i) => ({ parent: 'pupils', children: STATUSES.map((s) => `${i}:${s}`) }));
+  const hidden = suppressCells(values, relations, { threshold: SUPPRESSION_THRESHOLD, avoid: new Set(['pupils']) });
+  const shown = (k: string): ShownCount => (hidden.has(k) ? SUPPRESSED : values.get(k)!);
+  return {
+    pupils: shown('pupils'),
+    areas: f.areas.map((a, i) => ({
+      label: a.label,
+      given: shown(`${i}:given`),
+      refused: shown(`${i}:refused`),
+      withdrawn: shown(`${i}:withdrawn`),
+      notRecorded: shown(`${i}:notRecorded`),
+      givenPercent: hidden.has(`${i}:given`) || hidden.has('pupils') || f.pupils === 0 ? SUPPRESSED : Math.round((a.given / f.pupils) * 100),
+    })),
+  };
+}
+
 async function optional<T>(provider: ((schoolId: string) => Promise<T | undefined>) | undefined, schoolId: string): Promise<T | undefined> {
   if (!provider) return undefined;
   try {
@@ -240,6 +294,49 @@ export async function recordCloseInAggregates(aggregates: AggregateWriter, incid
   await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => addClose(m, daysBetween(incident.createdAt, closedAt), incident.audience));
 }
 
+/**
+ * Adds everything one incident counts for in its month, as it is classified now: the incident, its escalations
+ * (from its chronology) and its close. The rebuild sums these; a reclassification moves the difference.
+ */
+export function addIncidentContribution(
+  counters: MonthCounters,
+  incident: Pick<IncidentRecord, 'type' | 'yearGroups' | 'audience' | 'status' | 'createdAt'>,
+  chronology: readonly ChronologyEvent[],
+): MonthCounters {
+  if (!isCountedInSummary(incident.audience)) return counters;
+  let m = addIncident(counters, incident);
+  if (incident.audience === 'child-protection') m = addEscalation(m, 'dsl', incident.audience);
+  for (let i = 0; i < chronology.length; i++) {
+    const event = chronology[i]!;
+    if (event.kind === 'action') {
+      const kind = newEscalation(incident, chronology.slice(0, i), event.what);
+      if (kind) m = addEscalation(m, kind, incident.audience);
+    }
+  }
+  const closed = chronology.find((e) => e.kind === 'closed');
+  if (incident.status === 'closed' && closed) m = addClose(m, daysBetween(incident.createdAt, closed.at), incident.audience);
+  return m;
+}
+
+/**
+ * Moves a reclassified incident's counts at once: its whole contribution as it was classified (type, four Cs,
+ * child-protection share, escalations, close) comes off its month and its contribution as it is now goes on,
+ * in one write. The write is keyed to the chronology line of the reclassification, so however often it is retried
+ * it counts once. Allegations about adults count nowhere, before or after.
+ */
+export async function recordReclassificationInAggregates(
+  aggregates: AggregateWriter,
+  before: Pick<IncidentRecord, 'schoolId' | 'reference' | 'occurredOn' | 'type' | 'yearGroups' | 'audience' | 'status' | 'createdAt'>,
+  after: Pick<IncidentRecord, 'type' | 'yearGroups' | 'audience' | 'status' | 'createdAt'>,
+  chronology: readonly ChronologyEvent[],
+  sequence: number,
+): Promise<void> {
+  if (!isCountedInSummary(before.audience) && !isCountedInSummary(after.audience)) return;
+  const month = monthOf(before.occurredOn);
+  const delta = differenceOf(addIncidentContribution(emptyMonth(month), after, chronology), addIncidentContribution(emptyMonth(month), before, chronology));
+  await aggregates.updateMonth(before.schoolId, month, (m) => addCounters(m, delta), { onceKey: `reclassified|${before.reference}|${sequence}` });
+}
+
 /** Rebuilds every month's counters from the incidents and their chronologies (back-fill, or repair after a crash). */
 export async function rebuildIncidentAggregates(deps: { incidents: Pick<IncidentStore, 'listIncidents' | 'listChronology'>; aggregates: Pick<IncidentAggregateStore, 'replaceAll'> }, schoolId: string): Promise<{ incidents: number; months: number }> {
   const months = new Map<string, MonthCounters>();
@@ -247,19 +344,8 @@ export async function rebuildIncidentAggregates(deps: { incidents: Pick<Incident
   for (const incident of incidents) {
     if (!isCountedInSummary(incident.audience)) continue;
     const key = monthOf(incident.occurredOn);
-    let m = addIncident(months.get(key) ?? emptyMonth(key), incident);
-    if (incident.audience === 'child-protection') m = addEscalation(m, 'dsl', incident.audience);
     const chronology = await deps.incidents.listChronology(schoolId, incident.reference);
-    for (let i = 0; i < chronology.length; i++) {
-      const event = chronology[i]!;
-      if (event.kind === 'action') {
-        const kind = newEscalation(incident, chronology.slice(0, i), event.what);
-        if (kind) m = addEscalation(m, kind, incident.audience);
-      }
-    }
-    const closed = chronology.find((e) => e.kind === 'closed');
-    if (incident.status === 'closed' && closed) m = addClose(m, daysBetween(incident.createdAt, closed.at), incident.audience);
-    months.set(key, m);
+    months.set(key, addIncidentContribution(months.get(key) ?? emptyMonth(key), incident, chronology));
   }
   await deps.aggregates.replaceAll(schoolId, [...months.values()]);
   return { incidents: incidents.length, months: months.size };
