@@ -309,7 +309,7 @@ async function applySuspension(deps: CaseActionDependencies, userId: string): Pr
 }
 
 /** A claim on a due sanction expires after this long, so a restore whose instance died is picked up again. */
-export const SANCTION_CLAIM_MS = 2 * 60_000;
+export const SANCTION_CLAIM_MS = 60_000;
 
 /**
  * Restores access for sanctions whose date has come, once each across instances: each is claimed with its
