@@ -26,9 +26,11 @@ describe('a suspension restore whose holder dies', () => {
 
   beforeAll(async () => {
     const table = await tables.getTable(TABLE_NAMES.incidents);
-    await table.createEntity(
-      sanctionRow({ schoolId, reference: 'ES-2026-0700', pupilId: 'p-1', userPrincipalName: 'u@school.example', userId: 'user-1', kind: 'suspend-access', until: '2026-06-15', byId: 'head', at: '2026-06-10T09:00:00Z', state: 'active' }),
-    );
+    await table.createEntity({
+      partitionKey: schoolId,
+      rowKey: '',
+      ...sanctionRow({ schoolId, reference: 'ES-2026-0700', pupilId: 'p-1', userPrincipalName: 'u@school.example', userId: 'user-1', kind: 'suspend-access', until: '2026-06-15', byId: 'head', at: '2026-06-10T09:00:00Z', state: 'active' }),
+    });
   });
 
   it('lasts at most a minute', () => {
