@@ -26,7 +26,7 @@ export interface SchoolAuditDependencies {
 }
 
 export type SchoolAuditOutcome =
-  | { kind: 'ok'; value: { year: SchoolAuditYear; etag: string | null; questions: { annualAudit: typeof AUDIT_QUESTIONS; filteringReview: typeof FILTERING_QUESTIONS }; participants: typeof FILTERING_REVIEW_PARTICIPANTS; filteringReview: ReturnType<typeof filteringReviewStatus> } }
+  | { kind: 'ok'; value: { year: SchoolAuditYear; etag: string | null; /** Whether this caller may save it (SCHOOL_AUDIT_EDITORS); governors read only. */ canEdit: boolean; questions: { annualAudit: typeof AUDIT_QUESTIONS; filteringReview: typeof FILTERING_QUESTIONS }; participants: typeof FILTERING_REVIEW_PARTICIPANTS; filteringReview: ReturnType<typeof filteringReviewStatus> } }
   | { kind: 'forbidden' }
   | { kind: 'invalid'; problems: string[] }
   | { kind: 'conflict'; message: string };
@@ -38,7 +38,7 @@ export async function getSchoolAudit(deps: SchoolAuditDependencies, principal: P
   }
   const stored = await deps.store.getYear(deps.schoolId, academicYear);
   const { etag, ...year } = stored ?? { ...emptyAuditYear(academicYear), etag: null };
-  return { kind: 'ok', value: { year, etag, questions: { annualAudit: AUDIT_QUESTIONS, filteringReview: FILTERING_QUESTIONS }, participants: FILTERING_REVIEW_PARTICIPANTS, filteringReview: filteringReviewStatus(year) } };
+  return { kind: 'ok', value: { year, etag, canEdit: hasAnyRole(principal, ...SCHOOL_AUDIT_EDITORS), questions: { annualAudit: AUDIT_QUESTIONS, filteringReview: FILTERING_QUESTIONS }, participants: FILTERING_REVIEW_PARTICIPANTS, filteringReview: filteringReviewStatus(year) } };
 }
 
 /** Saves the current year's record; `etag` is what the client read (none when the year had no record yet). */

@@ -3,6 +3,7 @@
   'use strict';
   var T = window.EsafetyTab;
   var el = T.el;
+  var READ_ONLY = 'Governors can read this audit, but only the e-safety coordinator, the DSL or the headteacher can change it.';
 
   function questionRows(kind, questions, answers) {
     return questions.map(function (q) {
@@ -35,7 +36,10 @@
   function render(data) {
     var form = document.getElementById('school-audit-form');
     var y = data.year;
+    // The server says whether this person may save (governors and the chair read only); missing means read-only.
+    var readOnly = data.canEdit !== true;
     form.innerHTML = '';
+    if (readOnly) form.appendChild(el('p', { class: 'status status-info', id: 'school-audit-read-only', role: 'note', text: READ_ONLY }));
     form.appendChild(el('p', { class: 'muted', text: 'Academic year ' + y.academicYear + '/' + String((y.academicYear + 1) % 100).padStart(2, '0') + '. Name roles, not people.' }));
     [['annualAudit', 'Annual e-safety audit'], ['filteringReview', 'Filtering and monitoring review']].forEach(function (k) {
       form.appendChild(el('h3', { text: k[1] }));
@@ -59,12 +63,15 @@
       el('p', { class: 'muted', text: review.status === 'done' ? 'Review done; next due ' + review.nextDue + '.' : 'Review due. Still needed: ' + ((review.missingParticipants || []).length ? review.missingParticipants.join(', ') : 'the answers and sign-off') + '.' }),
     ])));
     form.appendChild(el('p', { class: 'problems', role: 'alert' }));
-    form.appendChild(el('button', { type: 'submit', text: 'Save audit' }));
+    if (!readOnly) form.appendChild(el('button', { type: 'submit', text: 'Save audit' }));
+    // Every answer is shown but cannot be changed before anyone types; the evidence pack stays available to read.
+    if (readOnly) Array.prototype.forEach.call(form.querySelectorAll('input, select, textarea'), function (c) { c.disabled = true; });
     var pack = el('button', { type: 'button', class: 'secondary', id: 'audit-pack', text: 'Download the audit evidence pack (print or save as PDF)' });
     pack.onclick = downloadPack;
     form.appendChild(pack);
     form.onsubmit = function (e) {
       e.preventDefault();
+      if (readOnly) return;
       var body = { policyReviewDue: due.value, lead: lead.value, governor: gov.value, annualAudit: [], filteringReview: [] };
       var chosen = Array.prototype.filter.call(form.querySelectorAll('input.participant'), function (b) { return b.checked; }).map(function (b) { return b.value; });
       if (signedOn.value || signedBy.value || chosen.length) body.filteringReviewSignOff = { participants: chosen, signedOffBy: signedBy.value, signedOn: signedOn.value };
@@ -85,7 +92,13 @@
     document.getElementById('school-audit').hidden = false;
   }
 
-  document.addEventListener('esafety-signed-in', function () {
+  var started = false;
+  function start() {
+    if (started) return;
+    started = true;
     T.api('/api/school-audit').then(function (r) { if (r.ok) render(r.body); });
-  });
+  }
+  // This script may run after sign-in finished (deferred scripts download at their own pace): then start at once.
+  if (document.body && document.body.getAttribute('data-signed-in') === 'true') start();
+  else document.addEventListener('esafety-signed-in', start);
 })();

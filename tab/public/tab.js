@@ -122,9 +122,12 @@
     return window.microsoftTeams.authentication.getAuthToken();
   }
 
-  /** Lets other scripts on the page start once a token is in hand. */
+  /**
+   * Lets other scripts on the page start once a token is in hand. Deferred scripts can run after the event (a slow
+   * download lets sign-in finish first), so the body keeps data-signed-in for them to check (see school-audit.js).
+   */
   function signedIn() {
-    setTimeout(function () { document.dispatchEvent(new Event('esafety-signed-in')); }, 0);
+    setTimeout(function () { document.body.setAttribute('data-signed-in', 'true'); document.dispatchEvent(new Event('esafety-signed-in')); }, 0);
     schoolPicker();
   }
 

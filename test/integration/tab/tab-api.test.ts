@@ -181,6 +181,9 @@ describe('tab API', () => {
       annualAudit: questions.annualAudit.map((q) => ({ questionId: q.id, answer: 'yes', answeredOn: '2026-11-20', role: 'E-safety coordinator', comment: 'Checked' })),
       filteringReview: [{ questionId: 'filtering-tested', answer: 'no', answeredOn: '2026-11-21', role: 'IT coordinator', comment: 'Booked' }],
     };
+    // The form is read-only for governors before they type (canEdit), and the server refuses their save whatever the page does.
+    expect(read.body.canEdit).toBe(true);
+    expect((await call('governor', 'GET', '/api/school-audit')).body.canEdit).toBe(false);
     expect((await call('governor', 'PUT', '/api/school-audit', year)).status).toBe(403);
     expect((await call('coordinator', 'PUT', '/api/school-audit', { ...year, policyReviewDue: 'soon' })).status).toBe(400);
     const saved = await call('coordinator', 'PUT', '/api/school-audit', year);
