@@ -54,11 +54,13 @@ export interface AupCampaign {
  * Where a campaign stands for one person.
  * - `sent`: the card reached them (`lastSentAt`); reminders follow every reminderDays while they owe it.
  * - `pending`: the bot could not reach them yet (no conversation); each job run tries again.
+ * - `sending`: an instance claimed them at `lastSentAt` and is sending the card. A claim whose holder died
+ *   (older than AUP_SEND_CLAIM_MS) counts as `pending` again, so the card still goes out within a minute.
  */
 export interface AupCampaignRecipient {
   campaignId: string;
   personId: string;
-  status: 'sent' | 'pending';
+  status: 'sent' | 'pending' | 'sending';
   lastSentAt: string;
   reminders: number;
   etag: string;

@@ -88,7 +88,7 @@ async function runCampaign(deps: AupCampaignDependencies, document: AupDocument,
   const pendingIds: string[] = [];
   for (const personId of members.filter((id) => !done.has(id))) {
     const recipient = await deps.store.addRecipient(deps.schoolId, { campaignId: campaign.campaignId, personId, status: 'pending', lastSentAt: '', reminders: 0 });
-    if (recipient.status === 'sent') continue;
+    if (recipient.status !== 'pending') continue; // Sent, or being sent by another instance.
     if (await deliver(deps, document, recipient, { reminder: false })) sent++;
     else pendingIds.push(personId);
   }
@@ -150,7 +150,7 @@ export async function sendAupReminders(deps: AupCampaignDependencies): Promise<R
     }
     for (const recipient of recipients) {
       if (done.has(recipient.personId)) continue;
-      if (recipient.status === 'pending') {
+      if (recipient.status === 'pending' || isStaleSend(recipient, deps.clock())) {
         if (await deliver(deps, document, recipient, { reminder: false })) result.delivered++;
         else result.stillPending++;
       } else if (deps.clock().getTime() - Date.parse(recipient.lastSentAt) >= dueAfterMs) {
@@ -162,24 +162,35 @@ export async function sendAupReminders(deps: AupCampaignDependencies): Promise<R
   return result;
 }
 
-/** Claims the recipient with its etag, then sends; a failed send puts them back to try again next run. */
+/** How long an instance's claim on one card send lasts: a holder that died frees the send within a minute. */
+export const AUP_SEND_CLAIM_MS = 60_000;
+
+function isStaleSend(recipient: AupCampaignRecipient, now: Date): boolean {
+  return recipient.status === 'sending' && !(now.getTime() - Date.parse(recipient.lastSentAt) < AUP_SEND_CLAIM_MS);
+}
+
+/**
+ * Claims the recipient with its etag (`sending`, expiring after AUP_SEND_CLAIM_MS), sends, then marks them
+ * `sent`; a failed send puts them back to try again next run. A holder that dies after sending but before
+ * marking leaves a claim that expires, so the card may go twice but is never lost (acknowledging is idempotent).
+ */
 async function deliver(deps: AupCampaignDependencies, document: AupDocument, recipient: AupCampaignRecipient, options: { reminder: boolean }): Promise<boolean> {
   const conversation = await deps.conversations.getConversation(deps.schoolId, recipient.personId);
   if (!conversation) return false;
-  const claimed = await deps.store.claimRecipient(deps.schoolId, recipient, {
-    status: 'sent',
-    lastSentAt: deps.clock().toISOString(),
-    reminders: recipient.reminders + (options.reminder ? 1 : 0),
-  });
+  const sentAt = deps.clock().toISOString();
+  const reminders = recipient.reminders + (options.reminder ? 1 : 0);
+  const claimed = await deps.store.claimRecipient(deps.schoolId, recipient, { status: 'sending', lastSentAt: sentAt, reminders });
   if (!claimed) return false;
   try {
     await deps.sender.sendAupCard(conversation, document, options);
-    return true;
   } catch (error) {
     deps.logger.warn('aup.card.undelivered', { campaignId: recipient.campaignId, recipientId: recipient.personId, errorName: (error as Error).name });
     await deps.store.claimRecipient(deps.schoolId, claimed, { status: recipient.status, lastSentAt: recipient.lastSentAt, reminders: recipient.reminders }).catch(() => undefined);
     return false;
   }
+  // The card is out. Should this write fail, the claim expires and the card goes again: twice, never lost.
+  await deps.store.claimRecipient(deps.schoolId, claimed, { status: 'sent', lastSentAt: sentAt, reminders }).catch(() => undefined);
+  return true;
 }
 
 /** What one renewal check did. */
