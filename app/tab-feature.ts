@@ -9,13 +9,16 @@ import { getGovernanceFigures } from '../usecases/school-audit';
 import { getAupCoverageSummary } from '../usecases/aup-coverage';
 import { AupStore } from '../records/aup-store';
 import { AupDocumentFolder } from './aup-feature';
-import type { SummaryProviders } from '../usecases/summarise-incidents';
+import { consentFigures, type SummaryProviders } from '../usecases/summarise-incidents';
+import { countConsentCoverage } from '../usecases/consent-register';
+import { ConsentStore } from '../records/consent-store';
+import { consentAreaLabel, type ConsentArea } from '../school/consent';
 import { pupilProvisioningSettingsOf, type AppConfig } from './config';
 import { ProvisioningRunStore } from '../records/provisioning-run-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import { retentionDependencies } from './retention-feature';
 import { caseDependencies, caseTabRoutes } from './case-wiring';
-import { aupTabRoutes } from './aup-feature';
+import { aupTabRoutes, pupilYearGroups } from './aup-feature';
 import { filteringSummaryProvider, filteringTabRoutes } from './filtering-feature';
 import { trainingSummaryProvider, trainingTabRoutes } from './training-feature';
 import { schoolAuditPackRoutes } from './school-audit-pack';
@@ -66,11 +69,13 @@ export function createTabFeature(providers: SummaryProviders = {}): FeatureFacto
             roles: context.roles,
             clock: context.clock,
             logger: context.logger,
+            pupilYearGroups: () => pupilYearGroups(new PupilRegisterStore(context.tables), id),
           },
           id,
         ),
       training: trainingSummaryProvider(context),
       filtering: filteringSummaryProvider(context),
+      consent: async (id) => consentFigures(await countConsentCoverage({ schoolId: id, store: new ConsentStore(context.tables), pupils: new PupilRegisterStore(context.tables) }), (area) => consentAreaLabel(area as ConsentArea)),
       ...providers,
     };
     const validator = createTabTokenValidator(context.config);

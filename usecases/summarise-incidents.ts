@@ -236,6 +236,8 @@ export function shownConsent(f: ConsentFigures): { pupils: ShownCount; areas: Sh
   f.areas.forEach((a, i) => STATUSES.forEach((s) => values.set(`${i}:${s}`, a[s])));
   const relations = f.areas.map((_a, i) => ({ parent: 'pupils', children: STATUSES.map((s) => `${i}:${s}`) }));
   const hidden = suppressCells(values, relations, { threshold: SUPPRESSION_THRESHOLD, avoid: new Set(['pupils']) });
+  // A roll of 1 or 2 is known to anyone in the school, and any zero shown beside it would tell the rest: hide all.
+  if (f.pupils > 0 && f.pupils < SUPPRESSION_THRESHOLD) for (const key of values.keys()) hidden.add(key);
   const shown = (k: string): ShownCount => (hidden.has(k) ? SUPPRESSED : values.get(k)!);
   return {
     pupils: shown('pupils'),

@@ -116,6 +116,19 @@
         el('li', { text: 'Temporary exceptions due to be reversed: ' + f.dueForReversal }),
       ])];
     }));
+    main.appendChild(optional('Photo and video consent', s.consent || { available: false }, function (f) {
+      var share = function (p) { return p === SUPPRESSED ? 'hidden' : p + '%'; };
+      return [
+        el('p', { text: 'Pupils on the roll: ' + f.pupils + '. A withdrawal counts at once; "not recorded" means no form is on record, so the image is not used.' }),
+        el('table', { id: 'consent-areas' }, [
+          el('caption', { class: 'muted', text: 'Consent per area' }),
+          el('thead', {}, [el('tr', {}, ['Area', 'Given', 'Refused', 'Withdrawn', 'Not recorded', 'Share given'].map(function (h, i) { return el('th', { scope: 'col', class: i ? 'num' : '', text: h }); }))]),
+          el('tbody', {}, f.areas.map(function (a) {
+            return el('tr', {}, [el('th', { scope: 'row', text: a.label })].concat([a.given, a.refused, a.withdrawn, a.notRecorded].map(function (n) { return el('td', { class: 'num', text: String(n) }); }), [el('td', { class: 'num', text: share(a.givenPercent) })]));
+          })),
+        ]),
+      ];
+    }));
     var print = document.getElementById('print');
     print.hidden = false;
     print.addEventListener('click', function () { window.print(); });

@@ -57,6 +57,9 @@ describe('tab pages in headless Chromium (local identity)', () => {
     const text = await page.locator('main').innerText();
     expect(text).toContain('fewer than 3');
     expect(text).not.toMatch(/ES-\d{4}-\d{4}/);
+    // Consent coverage: the five areas of the policies, each with its counts (no pupils on this roll, so 0 of 0).
+    await expect(page.locator('#photo-and-video-consent #consent-areas tbody tr').count()).resolves.toBe(5);
+    await expect(page.locator('#photo-and-video-consent').innerText()).resolves.toContain('Newspapers and other media');
     await page.screenshot({ path: 'test-results/tab-summary.png', fullPage: true });
     await page.evaluate("document.body.className = 'theme-dark'");
     await page.screenshot({ path: 'test-results/tab-summary-dark.png' });

@@ -18,7 +18,7 @@ import {
 } from '../../../school/incident-summary';
 import { INCIDENT_TYPES, type IncidentType } from '../../../school/incident-types';
 import type { Role } from '../../../school/roles';
-import { shownAupCoverage, shownCompliance } from '../../../usecases/summarise-incidents';
+import { shownAupCoverage, shownCompliance, shownConsent, type ConsentFigures } from '../../../usecases/summarise-incidents';
 import { LinearKnowledge, minus, sumOf, withoutKnown, type Functional } from '../../support/disclosure-prover';
 
 /*
@@ -304,5 +304,59 @@ describe('pupil-policy compliance for governors', () => {
   ])('%j shows %p compliant of %p pupils', (c, percent, pupils) => {
     const shown = shownCompliance({ ...c, compliantShare: c.total === 0 ? 0 : c.compliant / c.total, finishedAt: '2026-11-23T02:10:00Z' });
     expect(shown).toEqual({ compliantPercent: percent, pupils, checkedOn: '2026-11-23' });
+  });
+});
+
+describe('photo and video consent for governors', () => {
+  const STATUSES = ['given', 'refused', 'withdrawn', 'notRecorded'] as const;
+  type Area = ConsentFigures['areas'][number];
+
+  /** Everything a reader learns: the roll (always known in school), each area's sum, and every count shown. */
+  function hiddenCellsDetermined(areas: Area[], pupils: number): string[] {
+    const shown = shownConsent({ pupils, areas });
+    const k = new LinearKnowledge();
+    k.learn(new Map([['pupils', 1n]]));
+    areas.forEach((_a, i) => k.learn(new Map<string, bigint>([['pupils', 1n], ...STATUSES.map((s) => [`${i}:${s}`, -1n] as [string, bigint])])));
+    const hidden: string[] = [];
+    shown.areas.forEach((a, i) =>
+      STATUSES.forEach((s) => {
+        if (a[s] === SUPPRESSED) hidden.push(`${i}:${s}`);
+        else k.learn(new Map([[`${i}:${s}`, 1n]]));
+      }),
+    );
+    // A share shown is the count given over the roll, so it tells the count.
+    shown.areas.forEach((a) => expect(a.givenPercent === SUPPRESSED).toBe(a.given === SUPPRESSED || pupils === 0));
+    return hidden.filter((cell) => k.determines(new Map([[cell, 1n]])));
+  }
+
+  it('hides a withdrawal by one pupil and a complement in its area, and shows the rest', () => {
+    const shown = shownConsent({ pupils: 30, areas: [{ label: 'Website', given: 25, refused: 4, withdrawn: 1, notRecorded: 0 }, { label: 'Media', given: 30, refused: 0, withdrawn: 0, notRecorded: 0 }] });
+    expect(shown.pupils).toBe(30);
+    expect(shown.areas[0]).toEqual({ label: 'Website', given: 25, refused: SUPPRESSED, withdrawn: SUPPRESSED, notRecorded: 0, givenPercent: 83 });
+    expect(shown.areas[1]).toEqual({ label: 'Media', given: 30, refused: 0, withdrawn: 0, notRecorded: 0, givenPercent: 100 });
+    expect(hiddenCellsDetermined([{ label: 'Website', given: 25, refused: 4, withdrawn: 1, notRecorded: 0 }], 30)).toEqual([]);
+  });
+
+  it('hides everything for a roll of 1 or 2, whose size everyone knows', () => {
+    const shown = shownConsent({ pupils: 2, areas: [{ label: 'Website', given: 2, refused: 0, withdrawn: 0, notRecorded: 0 }] });
+    expect(shown).toEqual({ pupils: SUPPRESSED, areas: [{ label: 'Website', given: SUPPRESSED, refused: SUPPRESSED, withdrawn: SUPPRESSED, notRecorded: SUPPRESSED, givenPercent: SUPPRESSED }] });
+  });
+
+  it('never lets a hidden count be worked out from the roll and the other counts (random and adversarial rolls)', () => {
+    const area = (pupils: number) =>
+      fc.tuple(fc.nat({ max: pupils }), fc.nat({ max: pupils }), fc.nat({ max: pupils })).map(([a, b, c]) => {
+        const [x, y, z] = [a, b, c].sort((p, q) => p - q) as [number, number, number];
+        return { label: 'area', given: x, refused: y - x, withdrawn: z - y, notRecorded: pupils - z };
+      });
+    const adversarial = (pupils: number) => fc.constantFrom(...[0, 1, 2].map((small) => ({ label: 'area', given: pupils - Math.min(small, pupils), refused: Math.min(small, pupils), withdrawn: 0, notRecorded: 0 })));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 40 }).chain((pupils) => fc.tuple(fc.constant(pupils), fc.array(fc.oneof(area(pupils), adversarial(pupils)), { minLength: 1, maxLength: 5 }))),
+        ([pupils, areas]) => {
+          expect(hiddenCellsDetermined(areas, pupils)).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
