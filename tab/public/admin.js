@@ -190,7 +190,7 @@
     });
   }
 
-  document.addEventListener('esafety-signed-in', function () {
+  T.whenSignedIn(function () {
     T.api('/api/admin/status').then(function (r) {
       if (r.status === 403) { T.setStatus('The Admin page is for the IT coordinator and the headteacher.', 'error'); return; }
       if (!r.ok) { T.setStatus(r.body.error || 'The Admin page could not be loaded.', 'error'); return; }

@@ -42,7 +42,7 @@
     });
   }
 
-  document.addEventListener('esafety-signed-in', function () {
+  T.whenSignedIn(function () {
     T.api('/api/me').then(function (me) {
       var roles = (me.body && me.body.roles) || [];
       if (roles.indexOf('dsl') >= 0 || roles.indexOf('headteacher') >= 0) load();

@@ -99,6 +99,5 @@
     T.api('/api/school-audit').then(function (r) { if (r.ok) render(r.body); });
   }
   // This script may run after sign-in finished (deferred scripts download at their own pace): then start at once.
-  if (document.body && document.body.getAttribute('data-signed-in') === 'true') start();
-  else document.addEventListener('esafety-signed-in', start);
+  T.whenSignedIn(start);
 })();

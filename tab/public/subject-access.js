@@ -67,5 +67,5 @@
     });
   }
 
-  document.addEventListener('esafety-signed-in', start);
+  T.whenSignedIn(start);
 })();

@@ -198,5 +198,11 @@
     return h;
   }
 
-  window.EsafetyTab = { signIn: signIn, api: api, authorization: authorization, headers: headers, setStatus: setStatus, el: el, mode: function () { return mode; } };
+  /** Runs fn once the page is signed in: now if it already is (a deferred script can load after the event), or on the event. */
+  function whenSignedIn(fn) {
+    if (document.body && document.body.getAttribute('data-signed-in') === 'true') setTimeout(fn, 0);
+    else document.addEventListener('esafety-signed-in', function () { fn(); }, { once: true });
+  }
+
+  window.EsafetyTab = { signIn: signIn, whenSignedIn: whenSignedIn, api: api, authorization: authorization, headers: headers, setStatus: setStatus, el: el, mode: function () { return mode; } };
 })();

@@ -74,5 +74,5 @@
     });
   }
 
-  document.addEventListener('esafety-signed-in', start);
+  T.whenSignedIn(start);
 })();
