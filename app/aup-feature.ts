@@ -5,7 +5,7 @@ import { ConfigurationError } from './config';
 import type { AppFeature, FeatureContext, FeatureFactory } from './feature';
 import type { JsonRoute } from '../tab/server/api-responses';
 import { registerAupRoutes } from '../tab/server/aup-routes';
-import { AdapterAupCardSender, createAupBotFeature } from '../bot/aup-feature';
+import { AdapterAupCardSender, createAupBotFeature } from '../bot/aup-handlers';
 import type { GraphGateway } from '../graph/graph-gateway';
 import { GraphPeopleNames, RoleTitleNames } from '../identity/people-names';
 import { AupStore } from '../records/aup-store';

@@ -1,6 +1,6 @@
 import type { FeatureContext, FeatureFactory } from './feature';
 import { createTabTokenValidator } from './tab-feature';
-import { createConsentBotFeature } from '../bot/consent-feature';
+import { createConsentBotFeature } from '../bot/consent-handlers';
 import { ConsentStore } from '../records/consent-store';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import { registerConsentRoutes } from '../tab/server/consent-routes';
