@@ -66,12 +66,50 @@ export function referenceOf(req: Request): string {
   return String(req.params.reference ?? '');
 }
 
-/** The etag the client read: the If-Match header, or an `etag` field in the body. */
+/** An If-Match header or `etag` field that is not an etag this API sent: answered 400, never passed to storage. */
+export class InvalidEtagError extends Error {
+  override readonly name = 'InvalidEtagError';
+  constructor(readonly source: 'If-Match' | 'etag') {
+    super(`${source} must be the etag this API sent with the record (the ETag header or the "etag" field), such as W/"datetime'2026-11-20T09%3A00%3A00.0000000Z'".`);
+  }
+}
+
+/**
+ * The etag the client read: the If-Match header, or an `etag` field in the body, as Azure Tables wrote it.
+ *
+ * Azure Tables etags are weak entity tags, `W/"datetime'2026-11-20T09%3A00%3A00.1234567Z'"`, with the colons
+ * percent-encoded (https://learn.microsoft.com/rest/api/storageservices/update-entity2: If-Match takes the
+ * entity's ETag as returned). Some clients and proxies hand them back decoded (`09:00:00`) or without the
+ * weak prefix; those are put back as the service wrote them. Anything else (`null` from a missing header,
+ * `*`, which would overwrite anyone's change, or text that is not a quoted tag) is refused with a 400, where
+ * before it reached the table service, was refused there as a bad request and came back as a 503.
+ */
 export function etagOf(req: Request): string | undefined {
   const header = req.header('if-match');
-  if (header) return header;
+  if (header !== undefined && header.trim() !== '') return normaliseEtag(header, 'If-Match');
   const field = bodyOf(req).etag;
-  return typeof field === 'string' && field ? field : undefined;
+  return typeof field === 'string' && field ? normaliseEtag(field, 'etag') : undefined;
+}
+
+const TABLE_ETAG = /^(?:W\/)?"datetime'([^'"]+)'"$/;
+const QUOTED_ETAG = /^(?:W\/)?"[\x21\x23-\x7e]*"$/;
+
+/** Puts an etag back as the storage service wrote it; throws InvalidEtagError when it is not one. */
+export function normaliseEtag(value: string, source: 'If-Match' | 'etag' = 'If-Match'): string {
+  const trimmed = value.trim();
+  const table = TABLE_ETAG.exec(trimmed);
+  if (table) {
+    let instant: string;
+    try {
+      instant = decodeURIComponent(table[1]!);
+    } catch {
+      throw new InvalidEtagError(source);
+    }
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,7})?Z$/.test(instant)) throw new InvalidEtagError(source);
+    return `W/"datetime'${instant.replace(/:/g, '%3A')}'"`;
+  }
+  if (QUOTED_ETAG.test(trimmed)) return trimmed;
+  throw new InvalidEtagError(source);
 }
 
 export function queryOf(req: Request): URLSearchParams {

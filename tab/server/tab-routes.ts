@@ -17,7 +17,7 @@ import {
   recordTriageAction,
   type TriageDependencies,
 } from '../../usecases/triage-incidents';
-import { bodyOf, etagOf, forbidden, outcomeResponse, queryOf, referenceOf, type ApiResult, type JsonRoute } from './api-responses';
+import { bodyOf, etagOf, forbidden, InvalidEtagError, outcomeResponse, queryOf, referenceOf, type ApiResult, type JsonRoute } from './api-responses';
 import { registerAdminRoutes, type AdminRouteDependencies } from './admin-routes';
 import { issueLocalIdentity, type TabTokenValidator } from './tab-tokens';
 import { registerRetentionRoutes } from './retention-routes';
@@ -123,6 +123,7 @@ export function registerTabRoutes(server: Server, deps: TabRouteDependencies): v
         if (result.file) return void sendFile(res, result.status, result.file);
         res.json(result.status, result.body);
       } catch (error) {
+        if (error instanceof InvalidEtagError) return void res.json(400, { error: error.message });
         if (error instanceof StorageUnavailableError) return void res.json(503, { error: 'Storage is unavailable; nothing was saved. Try again shortly.' });
         logger.error('tab.api-failed', { path, errorName: (error as Error).name });
         res.json(500, { error: 'Something went wrong; nothing was saved.' });
@@ -195,10 +196,10 @@ function sendFile(res: Response, status: number, file: NonNullable<ApiResult['fi
   res.end(file.data);
 }
 
-function auditResponse(outcome: SchoolAuditOutcome): { status: number; body: unknown } {
+function auditResponse(outcome: SchoolAuditOutcome): ApiResult {
   switch (outcome.kind) {
     case 'ok':
-      return { status: 200, body: outcome.value };
+      return { status: 200, body: outcome.value, ...(outcome.value.etag ? { headers: { etag: outcome.value.etag } } : {}) };
     case 'forbidden':
       return forbidden();
     case 'invalid':
