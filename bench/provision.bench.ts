@@ -1,39 +1,39 @@
-import { pupilProvisioningSettings } from '../test/support/school-settings';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createLogger } from '../infra/logger';
-import { MAX_BATCH_SIZE, type GraphBatchStats } from '../graph/graph-batch';
-import { createStaticTokenCredential } from '../graph/graph-credentials';
-import { createGraphGateway, type GraphGateway } from '../graph/graph-gateway';
-import { AuditStore } from '../records/audit-store';
-import { ProvisioningRunStore } from '../records/provisioning-run-store';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAX_BATCH_SIZE } from '../graph/graph-batch';
 import { PupilRegisterStore } from '../records/pupil-register-store';
 import { Tables } from '../records/tables';
-import type { RollPupil, YearGroup } from '../school/pupil-roll';
 import { startAzurite } from '../scripts/azurite';
-import { renderCredentialSlips } from '../usecases/credential-slips';
-import { applyProvisioning, type ProvisioningDependencies } from '../usecases/provision-pupils';
 import { formatMs } from './bench-support';
-import { costOf, GRAPH_BUDGETS, GraphPacer } from '../graph/graph-pacing';
+import { buildPupils } from './bench-pupils';
+import { costOf, GRAPH_BUDGETS } from '../graph/graph-pacing';
+import type { DoneReport, FirstRunReport, QuotaBudgets, RunRequest } from './provision-run';
 import type { FakeHttpRequest, FakeHttpResponse } from '../test/support/graph-fake';
 
+const ROOT = join(__dirname, '..');
+
 /**
- * Provisions 1,000 pupils against the Graph fake's loopback HTTP server (20 ms per answer, 5% of inner
- * requests throttled with 429 + Retry-After) and a private Azurite, then runs apply again. The fake runs in a
- * child process (this file, with --serve-fake), as Graph would be remote: the RSS printed is provisioning's own.
+ * Provisions 1,000 pupils against a Graph stand-in that enforces Graph's documented quotas (or, with
+ * --random-throttle, answers 5% of inner requests 429 + Retry-After), 20 ms per answer, and a private Azurite,
+ * then runs apply again.
  *
- *   npx tsx bench/provision.bench.ts [pupils=1000] [--retry-after SECONDS=1] [--concurrency N=4]
+ *   npx tsx bench/provision.bench.ts [pupils=1000] [--retry-after SECONDS=1] [--concurrency N=4] [--time-scale X=0.2]
+ *
+ * Three processes, as in production, where Graph is remote and Azure Tables is a service:
+ *   - this one (under tsx): compiles, starts Azurite and the stand-in, checks the tenant and the register afterwards;
+ *   - the Graph stand-in: this file again with --serve-fake;
+ *   - the measured one: the product and bench/provision-run.ts compiled with tsc (bench/tsconfig.provision.json)
+ *     into build/, run with plain `node` and no flags, as App Service runs `node dist/app/main.js`
+ *     (scripts/build-deploy.ts). Its peak RSS is what is printed: the kernel's high-water mark
+ *     (process.resourceUsage().maxRSS) and the highest of samples taken every 50 ms. No GC is forced, no heap
+ *     flag is set and no baseline is subtracted; the RSS held before the run began is printed beside it.
  *
  * Batched minimum: every gateway operation the run calls is one batched send, and each must at least send
  * its distinct requests (first attempts = inner requests − retries) in batches of 20, so the minimum is the
  * sum over operations of ceil(first attempts / 20). Round trips above it come from retries and part-full batches.
  * Ideal wall time: round trips × latency ÷ concurrency. Retry-After waits are the server's to impose, so they
  * are measured and printed beside it.
- *
- * Peak RSS is this process's alone, and most of it is there before provisioning starts (printed): Node, tsx's
- * loader threads (about 26 MB that `node dist/…` in production does not have) and the modules. Heap snapshots of a
- * 1,000-pupil run found at most about 9 MB of live data above that (each pupil's working state, and writes in
- * flight), and nothing left behind once the run returns; the rest of the growth is garbage that V8 lets build up
- * to a few times the live heap before a full collection, so the figure moves by ±20 MB with the machine's load.
  */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -49,127 +49,132 @@ async function main(): Promise<void> {
   const randomThrottle = args.includes('--random-throttle');
   const timeScale = option('--time-scale', 0.2);
   const budgets = quotaBudgets(timeScale);
+  const schoolId = 'bench-school';
 
+  const compiled = compileDriver();
   const azurite = await startAzurite();
   const fake = await startFakeGraph(
     { latencyMs, throttleRate: randomThrottle ? 0.05 : 0, throttleStatus: 429, retryAfterSeconds, seed: 2026, checkContract: false },
     count * 2,
     randomThrottle ? undefined : budgets,
   );
-  let sleptMs = 0;
-  const pacer = new GraphPacer({ budgets });
-  const gateway = createGraphGateway({
-    authProvider: createStaticTokenCredential('bench-token'),
-    baseUrl: fake.baseUrl,
-    concurrency,
-    pacer,
-    sleep: async (ms) => {
-      const started = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      sleptMs += performance.now() - started;
-    },
-  });
-  const operations: OperationFigures[] = [];
-  const tables = new Tables({ connectionString: azurite.connectionString });
-  let warnings = 0;
-  const deps: ProvisioningDependencies = {
-    schoolId: 'bench-school',
-    register: new PupilRegisterStore(tables),
-    audit: new AuditStore(tables),
-    runs: new ProvisioningRunStore(tables),
-    gateway: measure(gateway, operations),
-    settings: pupilProvisioningSettings('bench.example'),
-    actorId: 'bench',
-    clock: () => new Date(),
-    logger: createLogger({ level: 'warn', write: () => void (warnings += 1) }),
-  };
-  const pupils = buildPupils(count);
-  // Warm up storage (table creation) so the run measures provisioning, not first-use set-up.
-  await deps.register.listPupils(deps.schoolId);
-  await deps.audit.appendAudit(deps.schoolId, { actorId: 'bench', action: 'bench.start', target: 'bench', outcome: 'succeeded' });
-  await deps.runs?.listRuns(deps.schoolId);
-  // What the process holds before provisioning starts: Node, the TypeScript loader this bench runs under, and the modules.
-  const baselineRssMb = process.memoryUsage().rss / 1048576;
+  try {
+    const measured = startMeasuredRun(compiled.driver);
+    measured.send({ schoolId, count, concurrency, azuriteConnectionString: azurite.connectionString, graphBaseUrl: fake.baseUrl, budgets });
+    const first = await measured.next<FirstRunReport>('first-run');
+    // The fake counts the quota units it answered; only the totals cross to this process.
+    const afterFirst = await fake.snapshot(false);
+    const floor = quotaFloorMs(afterFirst.units, budgets);
+    measured.send('rerun');
+    const done = await measured.next<DoneReport>('done');
+    await measured.exited;
+    const tenant = await fake.snapshot(true);
+    const rerunMutating = tenant.mutatingRequests - afterFirst.mutatingRequests;
 
-  let slipsHtmlBytes = 0;
-  const phases: { phase: string; at: number; rssMb: number }[] = [];
-  const started = performance.now();
-  const result = await applyProvisioning(deps, {
-    roll: { pupils, rejected: [] },
-    academicYearStart: 2026,
-    onProgress: (p) => phases.push({ phase: p.phase, at: performance.now(), rssMb: process.memoryUsage().rss / 1048576 }),
-    deliverSlips: async (slips) => {
-      slipsHtmlBytes = Buffer.byteLength(renderCredentialSlips(slips, { schoolName: 'Bench Primary' }));
-    },
-  });
-  const wallMs = performance.now() - started;
-  const firstRunRssMb = (process.resourceUsage().maxRSS * 1024) / (1024 * 1024);
-  const stats: GraphBatchStats = { ...gateway.stats };
-  const firstRunOperations = [...operations];
+    const pupils = buildPupils(count);
+    const byEmployeeId = new Map<string, number>();
+    for (const user of tenant.users) byEmployeeId.set(user.employeeId, (byEmployeeId.get(user.employeeId) ?? 0) + 1);
+    const duplicates = [...byEmployeeId.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
+    const register = new Map((await new PupilRegisterStore(new Tables({ connectionString: azurite.connectionString })).listPupils(schoolId)).map((r) => [r.externalId, r]));
+    const userByEmployeeId = new Map(tenant.users.map((u) => [u.employeeId, u]));
+    const lost = pupils.filter((p) => {
+      const user = userByEmployeeId.get(p.externalId);
+      const record = register.get(p.externalId);
+      return !user || record?.status !== 'active' || record.userId !== user.id || !user.licensedWithoutExchange || user.groups !== 2 || user.policies !== 2;
+    }).length;
 
-  // The fake counts the quota units it answered; only the totals cross to this process, so the figures below are provisioning's.
-  const afterFirst = await fake.snapshot(false);
-  const mutatingBefore = afterFirst.mutatingRequests;
-  const floor = quotaFloorMs(afterFirst.units, budgets);
-  const rerunStarted = performance.now();
-  const rerun = await applyProvisioning(deps, { roll: { pupils, rejected: [] }, academicYearStart: 2026, deliverSlips: async () => undefined });
-  const rerunMs = performance.now() - rerunStarted;
-  // Taken before the tenant's users are fetched for the checks below, which are the benchmark's, not provisioning's.
-  const rssMb = (process.resourceUsage().maxRSS * 1024) / (1024 * 1024);
-  const tenant = await fake.snapshot(true);
-  const rerunMutating = tenant.mutatingRequests - mutatingBefore;
+    const { stats, operations, phases, wallMs, sleptMs } = first;
+    const minimum = operations.reduce((sum, op) => sum + op.minimum, 0);
+    const idealMs = (stats.roundTrips * latencyMs) / concurrency;
 
-  const byEmployeeId = new Map<string, number>();
-  for (const user of tenant.users) byEmployeeId.set(user.employeeId, (byEmployeeId.get(user.employeeId) ?? 0) + 1);
-  const duplicates = [...byEmployeeId.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
-  const register = new Map((await deps.register.listPupils(deps.schoolId)).map((r) => [r.externalId, r]));
-  const userByEmployeeId = new Map(tenant.users.map((u) => [u.employeeId, u]));
-  const lost = pupils.filter((p) => {
-    const user = userByEmployeeId.get(p.externalId);
-    const record = register.get(p.externalId);
-    return !user || record?.status !== 'active' || record.userId !== user.id || !user.licensedWithoutExchange || user.groups !== 2 || user.policies !== 2;
-  }).length;
-
-  const minimum = firstRunOperations.reduce((sum, op) => sum + op.minimum, 0);
-  const idealMs = (stats.roundTrips * latencyMs) / concurrency;
-
-  console.log(
-    randomThrottle
-      ? `pupils:                 ${count} (concurrency ${concurrency}, ${latencyMs} ms latency, 5% of inner requests answered 429 with Retry-After: ${retryAfterSeconds})`
-      : `pupils:                 ${count} (concurrency ${concurrency}, ${latencyMs} ms latency, the fake enforcing Graph's documented quotas with windows x${timeScale})`,
-  );
-  const throttleShare = stats.throttled / Math.max(1, stats.innerRequests);
-  console.log(`429 share:              ${(throttleShare * 100).toFixed(2)}% of ${stats.innerRequests} inner requests (${stats.throttled} answered 429; target <= 1%)`);
-  console.log(`quota floor:            ${formatMs(floor.ms)} (${floor.budget}); wall / floor: ${floor.ms > 0 ? (wallMs / floor.ms).toFixed(2) : 'n/a'}x (target <= 1.3x); batches waited on their own budget ${formatMs(pacer.waitedMs)} in all`);
-  console.log('per gateway operation (one batched send each):');
-  for (const op of firstRunOperations) {
-    console.log(`  ${op.name.padEnd(28)} requests ${String(op.firstAttempts).padStart(5)}  minimum ${String(op.minimum).padStart(3)}  round trips ${String(op.roundTrips).padStart(3)}  retries ${String(op.retries).padStart(3)}  ${formatMs(op.ms)}`);
+    console.log(
+      randomThrottle
+        ? `pupils:                 ${count} (concurrency ${concurrency}, ${latencyMs} ms latency, 5% of inner requests answered 429 with Retry-After: ${retryAfterSeconds})`
+        : `pupils:                 ${count} (concurrency ${concurrency}, ${latencyMs} ms latency, the fake enforcing Graph's documented quotas with windows x${timeScale})`,
+    );
+    const throttleShare = stats.throttled / Math.max(1, stats.innerRequests);
+    console.log(`429 share:              ${(throttleShare * 100).toFixed(2)}% of ${stats.innerRequests} inner requests (${stats.throttled} answered 429; target <= 1%)`);
+    console.log(`quota floor:            ${formatMs(floor.ms)} (${floor.budget}); wall / floor: ${floor.ms > 0 ? (wallMs / floor.ms).toFixed(2) : 'n/a'}x (target <= 1.3x); batches waited on their own budget ${formatMs(first.pacerWaitedMs)} in all`);
+    console.log('per gateway operation (one batched send each):');
+    for (const op of operations) {
+      console.log(`  ${op.name.padEnd(28)} requests ${String(op.firstAttempts).padStart(5)}  minimum ${String(op.minimum).padStart(3)}  round trips ${String(op.roundTrips).padStart(3)}  retries ${String(op.retries).padStart(3)}  ${formatMs(op.ms)}`);
+    }
+    console.log('per phase of the run (wall time, RSS of the measured process at its end):');
+    phases.forEach((p, i) => {
+      const next = phases[i + 1];
+      if (next) console.log(`  ${p.phase.padEnd(12)} ${formatMs(next.at - p.at).padStart(10)}  ${next.rssMb.toFixed(0)} MB`);
+    });
+    console.log(`round trips:            ${stats.roundTrips} ($batch posts; ${stats.innerRequests} inner requests, ${stats.retries} retried, ${stats.throttled} throttled)`);
+    console.log(`batched minimum:        ${minimum} (sum over operations of ceil(first attempts / ${MAX_BATCH_SIZE}))`);
+    console.log(`ratio:                  ${(stats.roundTrips / minimum).toFixed(2)}x (target <= 1.2x)`);
+    console.log(`wall time:              ${formatMs(wallMs)}`);
+    console.log(`ideal (trips x latency / concurrency): ${formatMs(idealMs)}`);
+    console.log(`wall / ideal:           ${(wallMs / idealMs).toFixed(2)}x (target <= 1.5x)`);
+    console.log(`  of which Retry-After waits: ${formatMs(sleptMs)}; wall time without them: ${formatMs(wallMs - sleptMs)} = ${((wallMs - sleptMs) / idealMs).toFixed(2)}x ideal`);
+    console.log(`  time inside Graph calls:    ${formatMs(operations.reduce((s, op) => s + op.ms, 0))}; the rest is Azure Tables (register, audit) and CPU`);
+    const peakMb = Math.max(done.rss.maxRssMb, done.rss.sampledPeakMb);
+    console.log(`peak RSS:               ${peakMb.toFixed(1)} MB (target < 200 MB): the compiled product under plain node ${first.node}${first.execArgv.length ? ` ${first.execArgv.join(' ')}` : ', no flags'}, as App Service runs dist/`);
+    console.log(`  during the run:         maxRSS ${first.rss.maxRssMb.toFixed(1)} MB, highest 50 ms sample ${first.rss.sampledPeakMb.toFixed(1)} MB`);
+    console.log(`  after the re-run:       maxRSS ${done.rss.maxRssMb.toFixed(1)} MB, highest 50 ms sample ${done.rss.sampledPeakMb.toFixed(1)} MB`);
+    console.log(`  held before the run:    ${first.baselineRssMb.toFixed(1)} MB (Node and the compiled modules provisioning loads; not subtracted)`);
+    console.log(`  not in it:              this process (tsx, compiling, checks), the Graph stand-in and Azurite, each its own process`);
+    console.log(`slips:                  ${first.slipsIssued} (${(first.slipsHtmlBytes / 1024).toFixed(0)} KiB of HTML)`);
+    console.log(`outcome:                ${first.created} created, ${first.failed} failed${first.interrupted ? `, interrupted: ${first.interrupted}` : ''}`);
+    console.log(`duplicates:             ${duplicates}`);
+    console.log(`lost pupils:            ${lost}`);
+    console.log(`re-run:                 ${done.rerunUnchanged} unchanged, ${rerunMutating} mutating requests, ${formatMs(done.rerunMs)}`);
+    console.log(`warnings logged:        ${done.warnings}`);
+    process.exitCode = duplicates === 0 && lost === 0 && first.failed === 0 && rerunMutating === 0 ? 0 : 1;
+  } finally {
+    await fake.close();
+    await azurite.stop();
+    rmSync(compiled.outDir, { recursive: true, force: true });
   }
-  console.log('per phase of the run (wall time, RSS at its end):');
-  phases.forEach((p, i) => {
-    const next = phases[i + 1];
-    if (next) console.log(`  ${p.phase.padEnd(12)} ${formatMs(next.at - p.at).padStart(10)}  ${next.rssMb.toFixed(0)} MB`);
-  });
-  console.log(`round trips:            ${stats.roundTrips} ($batch posts; ${stats.innerRequests} inner requests, ${stats.retries} retried, ${stats.throttled} throttled)`);
-  console.log(`batched minimum:        ${minimum} (sum over operations of ceil(first attempts / ${MAX_BATCH_SIZE}))`);
-  console.log(`ratio:                  ${(stats.roundTrips / minimum).toFixed(2)}x (target <= 1.2x)`);
-  console.log(`wall time:              ${formatMs(wallMs)}`);
-  console.log(`ideal (trips x latency / concurrency): ${formatMs(idealMs)}`);
-  console.log(`wall / ideal:           ${(wallMs / idealMs).toFixed(2)}x (target <= 1.5x)`);
-  console.log(`  of which Retry-After waits: ${formatMs(sleptMs)}; wall time without them: ${formatMs(wallMs - sleptMs)} = ${((wallMs - sleptMs) / idealMs).toFixed(2)}x ideal`);
-  console.log(`  time inside Graph calls:    ${formatMs(firstRunOperations.reduce((s, op) => s + op.ms, 0))}; the rest is Azure Tables (register, audit) and CPU`);
-  console.log(`peak RSS:               ${firstRunRssMb.toFixed(1)} MB during the run, ${rssMb.toFixed(1)} MB after the re-run (target < 200 MB; this process only: the fake tenant and Azurite run in children)`);
-  console.log(`  of which before the run: ${baselineRssMb.toFixed(1)} MB (Node, tsx's loader and the loaded modules)`);
-  console.log(`slips:                  ${result.slipsIssued} (${(slipsHtmlBytes / 1024).toFixed(0)} KiB of HTML)`);
-  console.log(`outcome:                ${result.summary.create} created, ${result.summary.failed} failed${result.interrupted ? `, interrupted: ${result.interrupted}` : ''}`);
-  console.log(`duplicates:             ${duplicates}`);
-  console.log(`lost pupils:            ${lost}`);
-  console.log(`re-run:                 ${rerun.summary.unchanged} unchanged, ${rerunMutating} mutating requests, ${formatMs(rerunMs)}`);
-  console.log(`warnings logged:        ${warnings}`);
+}
 
-  await fake.close();
-  await azurite.stop();
-  process.exitCode = duplicates === 0 && lost === 0 && result.summary.failed === 0 && rerunMutating === 0 ? 0 : 1;
+/** Compiles the product and the driver with tsc into a fresh folder under build/ (inside the project, so Node finds node_modules). */
+function compileDriver(): { outDir: string; driver: string } {
+  mkdirSync(join(ROOT, 'build'), { recursive: true });
+  const outDir = mkdtempSync(join(ROOT, 'build', 'bench-provision-'));
+  const started = performance.now();
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, 'tsconfig.provision.json'), '--outDir', outDir], { cwd: ROOT, encoding: 'utf8' });
+  if (tsc.status !== 0) {
+    rmSync(outDir, { recursive: true, force: true });
+    throw new Error(`tsc failed (${tsc.status ?? tsc.signal}):\n${tsc.stdout}${tsc.stderr}`);
+  }
+  console.log(`compiled:               the product and bench/provision-run.ts with tsc in ${formatMs(performance.now() - started)}`);
+  return { outDir, driver: join(outDir, 'bench', 'provision-run.js') };
+}
+
+interface MeasuredRun {
+  send(message: RunRequest | 'rerun'): void;
+  next<T extends { type: string }>(type: T['type']): Promise<T>;
+  exited: Promise<void>;
+}
+
+/** Starts the compiled driver with plain node: no tsx loader, no inherited --require/--import, no NODE_OPTIONS. */
+function startMeasuredRun(driver: string): MeasuredRun {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const child: ChildProcess = spawn(process.execPath, [driver], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve, reject) =>
+    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`The measured provisioning process exited (${code ?? signal}).`)))),
+  );
+  exited.catch(() => undefined);
+  return {
+    send: (message) => void child.send(message),
+    next: <T extends { type: string }>(type: T['type']) =>
+      new Promise<T>((resolve, reject) => {
+        const onMessage = (message: unknown) => {
+          if ((message as { type?: string }).type !== type) return;
+          child.off('message', onMessage);
+          resolve(message as T);
+        };
+        child.on('message', onMessage);
+        exited.then(() => reject(new Error(`The measured process ended before its ${type} report.`)), reject);
+      }),
+    exited,
+  };
 }
 
 /** What the parent needs to know about the fake tenant after a run. */
@@ -240,8 +245,6 @@ async function serveFake(argument: string): Promise<void> {
   process.send?.({ baseUrl: server.baseUrl });
 }
 
-type QuotaBudgets = Record<keyof typeof GRAPH_BUDGETS, { limit: number; windowMs: number }>;
-
 /** Graph's documented quotas (graph/graph-pacing.ts), with every window scaled by `timeScale` so a run takes a minute, not minutes. */
 function quotaBudgets(timeScale: number): QuotaBudgets {
   return Object.fromEntries(Object.entries(GRAPH_BUDGETS).map(([key, b]) => [key, { limit: b.limit, windowMs: Math.round(b.windowMs * timeScale) }])) as QuotaBudgets;
@@ -289,67 +292,6 @@ function quotaFloorMs(total: Readonly<Record<string, number>>, quotas: QuotaBudg
     if (ms > floor.ms) floor = { ms, budget: key };
   }
   return floor;
-}
-
-interface OperationFigures {
-  name: string;
-  firstAttempts: number;
-  minimum: number;
-  roundTrips: number;
-  retries: number;
-  ms: number;
-}
-
-/** Wraps each gateway method to record the stats it added: one entry per batched operation. */
-function measure(gateway: GraphGateway, operations: OperationFigures[]): GraphGateway {
-  return new Proxy(gateway, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function' || property === 'constructor') return value;
-      return async (...args: unknown[]) => {
-        const before = { ...target.stats };
-        const started = performance.now();
-        try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        } finally {
-          const after = target.stats;
-          const firstAttempts = after.innerRequests - before.innerRequests - (after.retries - before.retries);
-          operations.push({
-            name: String(property),
-            firstAttempts,
-            minimum: Math.ceil(firstAttempts / MAX_BATCH_SIZE),
-            roundTrips: after.roundTrips - before.roundTrips,
-            retries: after.retries - before.retries,
-            ms: performance.now() - started,
-          });
-        }
-      };
-    },
-  });
-}
-
-const UPN_LETTERS = 'ABCDEFGHJKLMNPQRTUVWXYZ';
-const FORENAMES = ['Amelia', 'Zoë', 'Łukasz', 'Saoirse', 'Mary-Jane', 'Oliver', 'Isla', 'Noah', 'Ava', 'Leo', 'Freya', 'Arthur', 'Ivy', 'Theo', 'Rosie', 'Finn', 'Elsie', 'Jude', 'Maeve', 'Ezra'];
-const SURNAMES = ["O'Brien", 'Smith', 'Nguyen', 'Kowalczyk-Fern', 'Ahmed', 'de la Cruz', 'Jones', 'Patel', 'Straßmann', 'Evans', 'Brown', 'Murphy', 'Wilson'];
-const YEARS: YearGroup[] = ['R', '1', '2', '3', '4', '5', '6'];
-
-function buildPupils(count: number): RollPupil[] {
-  return Array.from({ length: count }, (_, n) => {
-    const digits = `998${String(n).padStart(9, '0')}`;
-    let sum = 0;
-    for (let i = 0; i < digits.length; i++) sum += Number(digits[i]) * (i + 2);
-    const upn = `${UPN_LETTERS[sum % 23]}${digits}`;
-    const yearGroup = YEARS[n % YEARS.length] as YearGroup;
-    return {
-      row: n + 2,
-      externalId: upn,
-      upn,
-      forename: FORENAMES[n % FORENAMES.length] as string,
-      surname: SURNAMES[Math.floor(n / FORENAMES.length) % SURNAMES.length] as string,
-      yearGroup,
-      registrationGroup: `${yearGroup}${'ABCD'[n % 4]}`,
-    };
-  });
 }
 
 const serveAt = process.argv.indexOf('--serve-fake');
