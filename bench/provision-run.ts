@@ -30,6 +30,8 @@ export interface RunRequest {
   azuriteConnectionString: string;
   graphBaseUrl: string;
   budgets: QuotaBudgets;
+  /** Load what `node dist/app/main.js` loads (the composition root and the restify server) first, without starting it: the Admin page's apply runs in that process. */
+  withServerModules: boolean;
 }
 
 export interface OperationFigures {
@@ -135,6 +137,10 @@ function measure(gateway: GraphGateway, operations: OperationFigures[]): GraphGa
 async function run(): Promise<void> {
   const sampler = startSampler();
   const request = await nextMessage<RunRequest>();
+  if (request.withServerModules) {
+    await import('../app/compose');
+    await import('../app/server');
+  }
   let sleptMs = 0;
   const pacer = new GraphPacer({ budgets: request.budgets });
   const gateway = createGraphGateway({

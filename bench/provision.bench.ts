@@ -19,6 +19,11 @@ const ROOT = join(__dirname, '..');
  * then runs apply again.
  *
  *   npx tsx bench/provision.bench.ts [pupils=1000] [--retry-after SECONDS=1] [--concurrency N=4] [--time-scale X=0.2]
+ *                                    [--with-server-modules]
+ *
+ * --with-server-modules loads what `node dist/app/main.js` loads (app/compose, app/server: restify, botbuilder, …)
+ * into the measured process before the run, without starting the server: the Admin page's apply runs inside the
+ * server process on App Service, so that figure is the one to hold against the App Service plan's memory.
  *
  * Three processes, as in production, where Graph is remote and Azure Tables is a service:
  *   - this one (under tsx): compiles, starts Azurite and the stand-in, checks the tenant and the register afterwards;
@@ -50,6 +55,7 @@ async function main(): Promise<void> {
   const timeScale = option('--time-scale', 0.2);
   const budgets = quotaBudgets(timeScale);
   const schoolId = 'bench-school';
+  const withServerModules = args.includes('--with-server-modules');
 
   const compiled = compileDriver();
   const azurite = await startAzurite();
@@ -60,7 +66,7 @@ async function main(): Promise<void> {
   );
   try {
     const measured = startMeasuredRun(compiled.driver);
-    measured.send({ schoolId, count, concurrency, azuriteConnectionString: azurite.connectionString, graphBaseUrl: fake.baseUrl, budgets });
+    measured.send({ schoolId, count, concurrency, azuriteConnectionString: azurite.connectionString, graphBaseUrl: fake.baseUrl, budgets, withServerModules });
     const first = await measured.next<FirstRunReport>('first-run');
     // The fake counts the quota units it answered; only the totals cross to this process.
     const afterFirst = await fake.snapshot(false);
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
     console.log(`peak RSS:               ${peakMb.toFixed(1)} MB (target < 200 MB): the compiled product under plain node ${first.node}${first.execArgv.length ? ` ${first.execArgv.join(' ')}` : ', no flags'}, as App Service runs dist/`);
     console.log(`  during the run:         maxRSS ${first.rss.maxRssMb.toFixed(1)} MB, highest 50 ms sample ${first.rss.sampledPeakMb.toFixed(1)} MB`);
     console.log(`  after the re-run:       maxRSS ${done.rss.maxRssMb.toFixed(1)} MB, highest 50 ms sample ${done.rss.sampledPeakMb.toFixed(1)} MB`);
-    console.log(`  held before the run:    ${first.baselineRssMb.toFixed(1)} MB (Node and the compiled modules provisioning loads; not subtracted)`);
+    console.log(`  held before the run:    ${first.baselineRssMb.toFixed(1)} MB (Node and the compiled modules ${withServerModules ? "app/main.js loads (--with-server-modules: the server's process, not started)" : 'provisioning loads, without the server\'s (see --with-server-modules)'}; not subtracted)`);
     console.log(`  not in it:              this process (tsx, compiling, checks), the Graph stand-in and Azurite, each its own process`);
     console.log(`slips:                  ${first.slipsIssued} (${(first.slipsHtmlBytes / 1024).toFixed(0)} KiB of HTML)`);
     console.log(`outcome:                ${first.created} created, ${first.failed} failed${first.interrupted ? `, interrupted: ${first.interrupted}` : ''}`);
