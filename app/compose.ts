@@ -154,7 +154,7 @@ export function composeServices(config: AppConfig, logger: Logger, overrides: Co
     clock,
     logger,
   };
-  const context: FeatureContext = { config, logger, clock, tables, graph, roles, audit: report.audit, incidents, conversations, messenger: alerts.messenger, adapter };
+  const context: FeatureContext = { config, logger, clock, tables, graph, roles, audit: report.audit, incidents, conversations, messenger: alerts.messenger, adapter, report };
   const features = (overrides.features ?? FEATURES).map((create) => create(context));
   // The report card's "which member of staff?" picker (subjectStaff) searches the role directory as the user types.
   const people = graph ? new GraphPeopleNames(graph, new RoleTitleNames(roles), { clock }) : new RoleTitleNames(roles);

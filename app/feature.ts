@@ -10,6 +10,7 @@ import type { ConversationStore } from '../records/conversation-store';
 import type { IncidentStore } from '../records/incident-store';
 import type { Tables } from '../records/tables';
 import type { ProactiveMessenger } from '../usecases/deliver-alerts';
+import type { ReportIncidentDependencies } from '../usecases/report-incident';
 
 /** The shared services a feature is built from; it never reads configuration from anywhere else. */
 export interface FeatureContext {
@@ -25,6 +26,8 @@ export interface FeatureContext {
   conversations: ConversationStore;
   messenger: ProactiveMessenger;
   adapter: CloudAdapter;
+  /** The /report use case's dependencies, for features that open an incident (a filtering alert's triage). */
+  report?: ReportIncidentDependencies;
 }
 
 /** Work the server repeats. `run` must be safe when several instances run it at once (claim with an etag). */

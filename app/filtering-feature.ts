@@ -9,10 +9,23 @@ import { isDueForReversal } from '../school/filtering-changes';
 import { academicYearOf } from '../school/incident-summary';
 import { londonToday } from '../usecases/aup-paper-forms';
 import type { FilteringFigures } from '../usecases/summarise-incidents';
+import { deliverClaimedAlerts } from '../usecases/deliver-alerts';
+import type { AlertRecord } from '../records/incident-store';
 
 /** The filtering alerts' dependencies: the store, the register to match pupils, the audit and the clock. */
 function alertDependencies(context: FeatureContext): FilteringAlertDependencies {
-  return { schoolId: context.config.school.id, store: new FilteringStore(context.tables), register: new PupilRegisterStore(context.tables), audit: context.audit, clock: context.clock };
+  const schoolId = context.config.school.id;
+  const logger = context.logger.child({ feature: 'filtering' });
+  const delivery = { schoolId, incidents: context.incidents, conversations: context.conversations, messenger: context.messenger, clock: context.clock, logger };
+  return {
+    schoolId,
+    store: new FilteringStore(context.tables),
+    register: new PupilRegisterStore(context.tables),
+    audit: context.audit,
+    clock: context.clock,
+    // "Create incident" opens it through /report's use case, and its alerts go out as a report's do.
+    ...(context.report ? { report: context.report, deliverAlerts: (alerts: readonly AlertRecord[]) => deliverClaimedAlerts(delivery, alerts) } : {}),
+  };
 }
 
 /** The tab's filtering routes: provider alerts and their triage, change and exception requests and their decisions. */

@@ -124,6 +124,14 @@ export class FilteringStore {
     });
   }
 
+  /** How one alert was triaged, read by key; undefined while it is still to triage. */
+  async getTriage(schoolId: string, alertId: string): Promise<AlertTriage | undefined> {
+    return guardStorage('read filtering triage', async () => {
+      const entity = await getEntityOrUndefined<{ triage: string }>(await this.table(), schoolId, `triage|${alertId}`);
+      return entity ? (JSON.parse(entity.triage) as AlertTriage) : undefined;
+    });
+  }
+
   async listTriage(schoolId: string): Promise<AlertTriage[]> {
     return guardStorage('list filtering triage', async () => {
       const out: AlertTriage[] = [];

@@ -81,6 +81,8 @@ export interface AlertTriage {
   reason: string;
   by: string;
   at: string;
+  /** The incident opened from the alert (outcome "incident"), e.g. ES-2026-0042. */
+  incidentReference?: string;
 }
 
 /** The coordinator's daily digest: counts only, never a user, a site or a pupil. */

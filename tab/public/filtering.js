@@ -55,22 +55,37 @@
     });
   }
 
-  function triageCell(alert) {
-    if (alert.triage) return el('td', { text: (alert.triage.outcome === 'incident' ? 'Incident opened' : 'No action: ' + alert.triage.reason) });
+  function triageCell(alert, types) {
+    if (alert.triage) {
+      return el('td', { class: 'triage-done', text: alert.triage.outcome === 'incident' ? 'Incident ' + (alert.triage.incidentReference || '') + ' opened' : 'No action: ' + alert.triage.reason });
+    }
     var reason = el('input', { class: 'reason', 'aria-label': 'Reason for no action', maxlength: '1000' });
+    // A blocked attempt reads as an inappropriate website; one the filter let through as a filtering breach.
+    var preferred = alert.action === 'blocked' ? 'inappropriate-website' : 'filtering-breach';
+    var type = el('select', { class: 'incident-type', 'aria-label': 'Type of incident to open' }, types.map(function (t) {
+      var option = el('option', { value: t.id, text: t.label });
+      if (t.id === preferred) option.selected = true;
+      return option;
+    }));
     var note = el('span', { class: 'problems', role: 'alert' });
+    var buttons = [];
     function triage(outcome) {
-      T.api('/api/filtering/alerts/' + encodeURIComponent(alert.id) + '/triage', { method: 'POST', body: { outcome: outcome, reason: reason.value } }).then(function (r) {
+      buttons.forEach(function (b) { b.disabled = true; });
+      var body = { outcome: outcome, reason: reason.value };
+      if (outcome === 'incident') body.incidentType = type.value;
+      T.api('/api/filtering/alerts/' + encodeURIComponent(alert.id) + '/triage', { method: 'POST', body: body }).then(function (r) {
+        buttons.forEach(function (b) { b.disabled = false; });
         if (!r.ok) return problems(note, r.body);
-        if (r.body.prefill) T.setStatus('Incident prefilled: ' + r.body.prefill.description + ' Report it with /report in Teams.', 'info');
+        if (r.body.incident) T.setStatus('Incident ' + r.body.incident.reference + ' opened. The coordinator and the DSL have been alerted.', 'info');
         loadAlerts();
       });
     }
     var none = el('button', { type: 'button', class: 'secondary no-action', text: 'No action' });
     var incident = el('button', { type: 'button', class: 'incident', text: 'Open an incident' });
+    buttons = [none, incident];
     none.addEventListener('click', function () { triage('no-action'); });
     incident.addEventListener('click', function () { triage('incident'); });
-    return el('td', {}, [reason, none, incident, note]);
+    return el('td', {}, [reason, none, type, incident, note]);
   }
 
   function loadAlerts() {
@@ -86,7 +101,7 @@
           el('td', { text: a.site }),
           el('td', { text: a.category }),
           el('td', { text: a.action }),
-          triageCell(a),
+          triageCell(a, r.body.incidentTypes || []),
         ]));
       });
     });
