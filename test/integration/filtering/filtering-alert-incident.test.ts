@@ -44,7 +44,7 @@ describe('a filtering alert triaged "incident" opens one incident', () => {
     const id = alertIds['chat.example/room']!;
     const first = await call('dsl', 'POST', `/api/filtering/alerts/${id}/triage`, { outcome: 'incident', incidentType: 'inappropriate-website' });
     expect(first.status).toBe(200);
-    const reference = first.body.incident.reference as string;
+    const reference = (first.body.incident as { reference: string }).reference;
     expect(reference).toMatch(/^ES-2026-\d{4}$/);
     expect(first.body.triage).toMatchObject({ outcome: 'incident', incidentReference: reference, by: users.dsl.aadObjectId });
 
@@ -79,7 +79,7 @@ describe('a filtering alert triaged "incident" opens one incident', () => {
     const id = alertIds['games.example']!;
     const opened = await call('headteacher', 'POST', `/api/filtering/alerts/${id}/triage`, { outcome: 'incident', incidentType: 'safeguarding-contact' });
     expect(opened.status).toBe(200);
-    const reference = opened.body.incident.reference as string;
+    const reference = (opened.body.incident as { reference: string }).reference;
     const queued = await app.services.report.incidents.listAlertsForIncident(app.schoolId, reference);
     expect(queued.map((a) => a.recipientId).sort()).toEqual([users.coordinator.aadObjectId, users.dsl.aadObjectId].sort());
     expect((await app.services.report.incidents.getIncident(app.schoolId, reference))!).toMatchObject({ type: 'safeguarding-contact', childProtection: true });

@@ -53,7 +53,7 @@ describe('filtering alerts API and daily digest', () => {
     expect(none.status).toBe(200);
     const incident = await call('headteacher', 'POST', `/api/filtering/alerts/${games.id}/triage`, { outcome: 'incident' });
     expect(incident.body.prefill).toEqual({ type: 'inappropriate-website', occurredOn: '2026-11-22', occurredAt: '10:15', involved: [{ kind: 'pupil', pupilId: 'P301' }], description: expect.stringContaining('Games') });
-    expect(incident.body.incident.reference).toMatch(/^ES-2026-\d{4}$/);
+    expect((incident.body.incident as { reference: string }).reference).toMatch(/^ES-2026-\d{4}$/);
     expect((await call('coordinator', 'POST', `/api/filtering/alerts/${games.id}/triage`, { outcome: 'incident' })).status).toBe(409);
     expect((await call('coordinator', 'POST', '/api/filtering/alerts/nope/triage', { outcome: 'incident' })).status).toBe(404);
   });
