@@ -58,13 +58,20 @@ describe('the filtering page in headless Chromium', () => {
 
     // The coordinator uploads the provider's export and triages an alert.
     const alerts = await open(coordinator);
-    const csv = ['time,user,url,category,action', '2026-11-22T10:15:00Z,someone@school.example,games.example,Games,Blocked'].join('\n');
+    const csv = ['time,user,url,category,action', '2026-11-22T10:15:00Z,someone@school.example,games.example,Games,Blocked', '2026-11-22T11:30:00Z,other@school.example,chat.example,Chat,Flagged'].join('\n');
     await alerts.setInputFiles('#alerts-file', { name: 'export.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await alerts.click('#alerts-button');
-    await alerts.locator('#alerts-result', { hasText: '1 new alerts' }).waitFor();
-    await alerts.fill('#alerts tbody tr input.reason', 'Blocked as intended');
-    await alerts.click('#alerts tbody tr button.no-action');
+    await alerts.locator('#alerts-result', { hasText: '2 new alerts' }).waitFor();
+    const games = alerts.locator('#alerts tbody tr', { hasText: 'games.example' });
+    await games.locator('input.reason').fill('Blocked as intended');
+    await games.locator('button.no-action').click();
     await alerts.locator('#alerts tbody tr', { hasText: 'No action: Blocked as intended' }).waitFor();
+    // "Open an incident" opens a real one, of the type picked in the row, and the page shows its reference.
+    const chat = alerts.locator('#alerts tbody tr', { hasText: 'chat.example' });
+    await expect(chat.locator('select.incident-type').inputValue()).resolves.toBe('filtering-breach');
+    await chat.locator('button.incident').click();
+    await alerts.locator('#alerts tbody tr', { hasText: /Incident ES-2026-\d{4} opened/ }).waitFor();
+    await expect(alerts.locator('#status').innerText()).resolves.toMatch(/Incident ES-2026-\d{4} opened/);
     await alerts.close();
 
     now = new Date('2026-11-27T08:00:00Z');
