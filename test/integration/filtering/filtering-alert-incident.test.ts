@@ -21,6 +21,7 @@ describe('a filtering alert triaged "incident" opens one incident', () => {
     call = tabApiCaller(app, idp, users);
     await new PupilRegisterStore(app.services.tables).savePupils(app.schoolId, [
       { externalId: 'P401', forename: 'Sam', surname: 'Jones', cohort: '2020', userPrincipalName: '2020samj@school.example', status: 'active', groups: [], createdAt: NOW.toISOString(), updatedAt: NOW.toISOString() },
+      { externalId: 'P402', forename: 'Lee', surname: 'Cole', cohort: '2020', userPrincipalName: '2020leec@school.example', status: 'active', groups: [], createdAt: NOW.toISOString(), updatedAt: NOW.toISOString() },
     ]);
     const csv = [
       'time,upn,url,category,action',
@@ -28,6 +29,7 @@ describe('a filtering alert triaged "incident" opens one incident', () => {
       '2026-11-22T14:05:00Z,2020SamJ@school.example,chat.example/room,Chat,Flagged',
       '2026-11-22T15:00:00Z,2020samj@school.example,shop.example,Shopping,Blocked',
       '2026-11-22T16:00:00Z,2020samj@school.example,games.example,Games,Blocked',
+      '2026-11-22T16:30:00Z,2020leec@school.example,video.example,Video,Allowed',
     ].join('\n');
     expect((await call('coordinator', 'POST', '/api/filtering/alerts', { csv })).status).toBe(200);
     const list = await call('coordinator', 'GET', '/api/filtering/alerts');
@@ -93,5 +95,18 @@ describe('a filtering alert triaged "incident" opens one incident', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.problems).toEqual([expect.stringContaining('incidentType')]);
     expect(await new FilteringStore(app.services.tables).getTriage(app.schoolId, id)).toBeUndefined();
+  });
+
+  it("answers 400 with the report validation's problems, and leaves the alert untriaged, when the alert's pupil has left the register", async () => {
+    const id = alertIds['video.example']!;
+    const register = new PupilRegisterStore(app.services.tables);
+    const lee = (await register.listPupils(app.schoolId)).find((p) => p.externalId === 'P402')!;
+    await register.savePupils(app.schoolId, [{ ...lee, status: 'leaver-disabled' }]);
+    const refused = await call('coordinator', 'POST', `/api/filtering/alerts/${id}/triage`, { outcome: 'incident' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.problems).toEqual([expect.stringMatching(/^involved: .*no longer on the register/)]);
+    expect(await new FilteringStore(app.services.tables).getTriage(app.schoolId, id)).toBeUndefined();
+    // Still open to triage: "no action" with a reason works afterwards.
+    expect((await call('coordinator', 'POST', `/api/filtering/alerts/${id}/triage`, { outcome: 'no-action', reason: 'Pupil has left; nothing to record' })).status).toBe(200);
   });
 });

@@ -1,4 +1,5 @@
 import { digestOf, digestText, MAX_ALERT_ROWS, parseFilteringAlerts } from '../../../school/filtering-alerts';
+import { alertSubmissionId, prefillFromAlert } from '../../../usecases/filtering-alerts';
 
 const CSV = [
   'Timestamp,User Principal Name,URL,Category,Action',
@@ -36,5 +37,23 @@ describe('filtering alerts from the provider’s export', () => {
     const text = digestText(digest, '22 November 2026');
     expect(text).toBe('Filtering and monitoring, 22 November 2026: 2 alerts (1 blocked, 0 flagged, 1 allowed); by category: Games 1, Social networking 1. 1 still to triage in the Filtering tab.');
     expect(text).not.toMatch(/alexs|example/);
+  });
+});
+
+describe('the incident prefilled from an alert', () => {
+  const alert = { id: 'a1b2c3d4e5f6a1b2c3d4e5f6', occurredAt: '2026-06-10T23:30:00Z', day: '2026-06-11', user: '2021alexs@school.example', site: 'chat.example', category: 'Social networking', action: 'allowed' as const, pupilId: 'P301' };
+
+  it('gives the UK time (BST here), the matched pupil, the source alert, and no username', () => {
+    const prefill = prefillFromAlert(alert);
+    expect(prefill).toMatchObject({ type: 'filtering-breach', occurredOn: '2026-06-11', occurredAt: '00:30', involved: [{ kind: 'pupil', pupilId: 'P301' }] });
+    expect(prefill.description).toBe('Filtering alert: chat.example (Social networking, allowed) at 00:30. Source: filtering alert a1b2c3d4e5f6a1b2c3d4e5f6.');
+    expect(prefill.description).not.toContain('alexs');
+  });
+
+  it('defaults a blocked alert to an inappropriate website, keeps a picked type, and marks an unmatched user as a pupil not on the list', () => {
+    const { pupilId: _unused, ...unmatched } = { ...alert, action: 'blocked' as const };
+    expect(prefillFromAlert(unmatched)).toMatchObject({ type: 'inappropriate-website', involved: [{ kind: 'pupil-unlisted' }] });
+    expect(prefillFromAlert(alert, 'cyberbullying').type).toBe('cyberbullying');
+    expect(alertSubmissionId(alert.id)).toMatch(/^[A-Za-z0-9-]{8,64}$/);
   });
 });
