@@ -14,9 +14,14 @@ export type MonthChange = (counters: MonthCounters) => MonthCounters;
 
 interface Waiter {
   change: MonthChange;
+  /** The marker row that makes this change count once (`once|<hash>`), when it has a key. */
+  markerKey?: string;
   resolve(): void;
   reject(error: unknown): void;
 }
+
+/** An entity-group transaction holds at most 100 operations, all in one partition. */
+const MAX_TRANSACTION_ACTIONS = 100;
 
 /**
  * Shards per month. Concurrent reports from several instances land on different rows, so they rarely race on
@@ -33,10 +38,12 @@ export const AGGREGATE_LINGER_MS = 15;
  * reference, id, name or text.
  *
  * Keys: PartitionKey = school id; RowKey = `month|2026-11|3` (a shard), or `month|2026-11` (written by a rebuild),
- * or `once|<hash>` (the marker of a change applied once, see `updateMonth`). A month's figures are the sum of its rows. Changes that arrive while this instance is already writing a month
- * are merged into its next write (as the counter store batches references), and each write re-reads one shard
- * and replaces it guarded by its etag, retrying on a lost race: 100 concurrent reports cost a few writes, no retry
- * storm, and no count is ever lost.
+ * or `once|<hash>` (the marker of a change applied once, see `updateMonth`). A month's figures are the sum of its
+ * rows. Changes that arrive while this instance is already writing a month are merged into its next write (as the
+ * counter store batches references), and each write re-reads one shard and replaces it guarded by its etag, in one
+ * entity-group transaction with the markers of the keyed changes it carries, retrying on a lost race: 100
+ * concurrent reports cost a few writes, no retry storm, and a change with a key counts once however often it is
+ * sent (a lost response, a retry, the catch-up of a change whose writer died).
  */
 export class IncidentAggregateStore {
   private readonly queues = new Map<string, { waiters: Waiter[]; running: boolean }>();
@@ -69,19 +76,19 @@ export class IncidentAggregateStore {
    * Applies `change` (additive only) to one month. Resolves once the change is stored; callers arriving while a
    * write of the same month is in flight share the next write.
    *
-   * With `onceKey` (say, an incident's chronology line), the change is stored at most once however often it is
-   * retried: its delta (which may subtract, when a count moves) goes into a shard in one transaction with a marker
-   * row for the key, so a retry after a lost response or a crash finds the marker and adds nothing.
+   * With `onceKey` (say, the incident's pending-count row), the change is stored at most once however often it is
+   * sent: a marker row for the key is created in the same transaction as the shard it changes, so a retry after a
+   * lost response or a crash finds the marker and adds nothing. Its delta may then subtract (a count that moves).
    */
   updateMonth(schoolId: string, month: string, change: MonthChange, options: { onceKey?: string } = {}): Promise<void> {
-    if (options.onceKey !== undefined) return this.addOnce(schoolId, month, options.onceKey, change(emptyMonth(month))).then(() => undefined);
     const key = `${schoolId}\u0000${month}`;
     let queue = this.queues.get(key);
     if (!queue) {
       queue = { waiters: [], running: false };
       this.queues.set(key, queue);
     }
-    const done = new Promise<void>((resolve, reject) => queue!.waiters.push({ change, resolve, reject }));
+    const markerKey = options.onceKey === undefined ? undefined : markerKeyFor(schoolId, options.onceKey);
+    const done = new Promise<void>((resolve, reject) => queue!.waiters.push({ change, resolve, reject, ...(markerKey ? { markerKey } : {}) }));
     if (!queue.running) void this.drain(key, schoolId, month, queue);
     return done;
   }
@@ -93,11 +100,10 @@ export class IncidentAggregateStore {
       const lingerMs = this.options.lingerMs ?? AGGREGATE_LINGER_MS;
       if (lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, lingerMs));
       while (queue.waiters.length > 0) {
-        const batch = queue.waiters.splice(0, queue.waiters.length);
-        const delta = batch.reduce((m, w) => w.change(m), emptyMonth(month));
+        // One transaction holds the shard and at most 99 markers.
+        const batch = sameKeyShared(queue.waiters.splice(0, MAX_TRANSACTION_ACTIONS - 1));
         try {
-          await this.addToShard(schoolId, month, delta);
-          batch.forEach((w) => w.resolve());
+          await this.addToShard(schoolId, month, batch);
         } catch (error) {
           batch.forEach((w) => w.reject(error));
         }
@@ -108,61 +114,62 @@ export class IncidentAggregateStore {
     }
   }
 
-  private async addToShard(schoolId: string, month: string, delta: MonthCounters, attempts = 8): Promise<void> {
+  /**
+   * Adds a batch of changes to one shard, creating their markers in the same entity-group transaction (same
+   * partition, at most 100 operations: https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions).
+   * A conflict is a lost race on the shard (412) or a marker that exists (409): the changes already stored are
+   * resolved and the rest go again, to a fresh shard.
+   */
+  private async addToShard(schoolId: string, month: string, batch: Waiter[], attempts = 8): Promise<void> {
     const shards = this.options.shards ?? AGGREGATE_SHARDS;
+    let pending = batch;
     for (let attempt = 1; ; attempt++) {
       // A fresh shard on each attempt, so a lost race moves to a row the winner is less likely to be on.
       const shard = (this.options.pickShard ?? (() => randomInt(shards)))();
       const rowKey = `month|${month}|${shard}`;
+      const delta = pending.reduce((m, w) => w.change(m), emptyMonth(month));
       try {
         await guardStorage('update incident aggregates', async () => {
           const table = await this.table();
           const existing = await getEntityOrUndefined<AggregateEntity>(table, schoolId, rowKey);
           const counters = addCounters(existing ? (JSON.parse(existing.counters) as MonthCounters) : emptyMonth(month), delta);
           const entity: AggregateEntity = { partitionKey: schoolId, rowKey, counters: JSON.stringify(counters) };
-          if (existing) await table.updateEntity(entity, 'Replace', { etag: existing.etag });
-          else await table.createEntity(entity);
+          const markers = pending.flatMap((w): TransactionAction[] => (w.markerKey ? [['create', { partitionKey: schoolId, rowKey: w.markerKey, month }]] : []));
+          if (markers.length === 0) {
+            if (existing) await table.updateEntity(entity, 'Replace', { etag: existing.etag });
+            else await table.createEntity(entity);
+          } else {
+            const shardAction: TransactionAction = existing ? ['update', { ...entity }, 'Replace', { etag: existing.etag }] : ['create', { ...entity }];
+            await table.submitTransaction([...markers, shardAction]);
+          }
         });
+        pending.forEach((w) => w.resolve());
         return;
       } catch (error) {
-        if (!isConflict(error) || attempt >= attempts) throw error;
+        if (!isConflict(error) || attempt >= attempts) {
+          pending.forEach((w) => w.reject(error));
+          return;
+        }
+        pending = await this.withoutStored(schoolId, pending);
+        if (pending.length === 0) return;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
   }
 
-  /**
-   * Adds `delta` to one shard and creates the key's marker in the same entity-group transaction (same partition,
-   * 2 of the 100 operations a batch may hold: https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions).
-   * The marker's row key is a hash of the key, so the table holds no reference. Returns false when already applied.
-   */
-  private async addOnce(schoolId: string, month: string, onceKey: string, delta: MonthCounters, attempts = 8): Promise<boolean> {
-    const shards = this.options.shards ?? AGGREGATE_SHARDS;
-    const markerKey = `once|${createHash('sha256').update(`${schoolId}\u0000${onceKey}`).digest('hex').slice(0, 40)}`;
-    for (let attempt = 1; ; attempt++) {
-      const shard = (this.options.pickShard ?? (() => randomInt(shards)))();
-      const rowKey = `month|${month}|${shard}`;
-      try {
-        const applied = await guardStorage('update incident aggregates once', async () => {
-          const table = await this.table();
-          if (await getEntityOrUndefined(table, schoolId, markerKey)) return false;
-          const existing = await getEntityOrUndefined<AggregateEntity>(table, schoolId, rowKey);
-          const counters = addCounters(existing ? (JSON.parse(existing.counters) as MonthCounters) : emptyMonth(month), delta);
-          const entity = { partitionKey: schoolId, rowKey, counters: JSON.stringify(counters) };
-          const actions: TransactionAction[] = [
-            ['create', { partitionKey: schoolId, rowKey: markerKey, month }],
-            existing ? ['update', entity, 'Replace', { etag: existing.etag }] : ['create', entity],
-          ];
-          await table.submitTransaction(actions);
-          return true;
-        });
-        return applied;
-      } catch (error) {
-        // A lost race on the shard, or the marker written meanwhile (then the next attempt returns false).
-        if (!isConflict(error) || attempt >= attempts) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-      }
-    }
+  /** Resolves the keyed changes whose markers exist (stored by an earlier attempt or another writer); returns the rest. */
+  private async withoutStored(schoolId: string, waiters: Waiter[]): Promise<Waiter[]> {
+    const keyed = waiters.filter((w) => w.markerKey);
+    if (keyed.length === 0) return waiters;
+    const table = await this.table();
+    const stored = new Set<Waiter>();
+    await guardStorage('read aggregate markers', async () => {
+      await Promise.all(keyed.map(async (w) => {
+        if (await getEntityOrUndefined(table, schoolId, w.markerKey!)) stored.add(w);
+      }));
+    });
+    stored.forEach((w) => w.resolve());
+    return waiters.filter((w) => !stored.has(w));
   }
 
   /** Replaces every month of a school (back-fill); every other row, shards included, is removed. */
@@ -177,6 +184,38 @@ export class IncidentAggregateStore {
       for (const m of months) await table.upsertEntity<AggregateEntity>({ partitionKey: schoolId, rowKey: `month|${m.month}`, counters: JSON.stringify(m) }, 'Replace');
     });
   }
+}
+
+/**
+ * An entity appears at most once in a transaction, so a change sent twice to one batch (the live write and the
+ * catch-up on one instance) goes once: the repeat shares the first one's outcome.
+ */
+function sameKeyShared(batch: Waiter[]): Waiter[] {
+  const first = new Map<string, Waiter>();
+  const unique: Waiter[] = [];
+  for (const w of batch) {
+    const original = w.markerKey ? first.get(w.markerKey) : undefined;
+    if (!original) {
+      if (w.markerKey) first.set(w.markerKey, w);
+      unique.push(w);
+      continue;
+    }
+    const { resolve, reject } = original;
+    original.resolve = () => {
+      resolve();
+      w.resolve();
+    };
+    original.reject = (error) => {
+      reject(error);
+      w.reject(error);
+    };
+  }
+  return unique;
+}
+
+/** The marker's row key: a hash of the key, so the table holds no reference. */
+function markerKeyFor(schoolId: string, onceKey: string): string {
+  return `once|${createHash('sha256').update(`${schoolId}\u0000${onceKey}`).digest('hex').slice(0, 40)}`;
 }
 
 /** The counts a month holds after `after` replaces `before` (same month): `after − before`, field by field. */

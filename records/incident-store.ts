@@ -4,10 +4,12 @@ import type { IncidentAudience, InvolvedParty } from '../school/incident-routing
 import type { MatrixSubject } from '../school/response-matrix';
 import type { RetentionBasis } from '../school/retention';
 import type { Role } from '../school/roles';
+import { pendingCountEntity, type PendingCount } from './pending-count-store';
 import { SanctionStore, type SanctionRecord } from './sanction-store';
 import { getEntityOrUndefined, guardStorage, isConflict, TABLE_NAMES, type Tables } from './tables';
 
 export type { SanctionRecord } from './sanction-store';
+export { pendingCountKey, type PendingCount } from './pending-count-store';
 
 export type IncidentStatus = 'open' | 'in-progress' | 'closed';
 
@@ -136,7 +138,10 @@ export type NewAlert = Pick<AlertRecord, 'recipientId' | 'role' | 'type' | 'urge
 export interface AppendExtras {
   alerts?: NewAlert[];
   rows?: Record<string, unknown>[];
+  /** Changes to the governors' counts that this change causes, kept beside it until they are counted. */
+  counts?: PendingCount[];
 }
+
 
 /** `alerts` are the alert rows as written (with etags), for the caller that claimed them at creation to deliver. */
 export type CreateIncidentResult = { created: true; alerts: AlertRecord[] } | { created: false; existingReference: string };
@@ -148,6 +153,7 @@ export type CreateIncidentResult = { created: true; alerts: AlertRecord[] } | { 
  */
 export interface CreateIncidentOptions {
   auditRows?: Entity[];
+  counts?: PendingCount[];
   claimAlertsAt?: string;
 }
 
@@ -207,6 +213,7 @@ export class IncidentStore {
         },
       ]),
       ...(options.auditRows ?? []).map((row): TransactionAction => ['create', row]),
+      ...(options.counts ?? []).map((count): TransactionAction => ['create', pendingCountEntity(schoolId, count, record.createdAt)]),
     ];
     try {
       const response = await guardStorage('create incident', async () => (await this.table()).submitTransaction(actions));
@@ -286,7 +293,7 @@ export class IncidentStore {
     const { etag: _old, ...current } = incident;
     const updated: IncidentRecord = { ...current, ...change, closedAt, eventCount: sequence, updatedAt: event.at };
     const alerts = extra.alerts ?? [];
-    const rows = extra.rows ?? [];
+    const rows = [...(extra.rows ?? []), ...(extra.counts ?? []).map((count) => pendingCountEntity(incident.schoolId, count, event.at))];
     if (2 + alerts.length + rows.length > MAX_TRANSACTION_ACTIONS) throw new Error(`One change to an incident can write at most ${MAX_TRANSACTION_ACTIONS} rows.`);
     const incidentKey = rowKeys.incident(incident.reference);
     const response = await guardStorage('append incident event', async () =>

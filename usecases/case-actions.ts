@@ -7,8 +7,8 @@ import { audienceChange, audienceOf, isChildProtection, isSubject, type Incident
 import { CHILD_PROTECTION_TYPES, fourCOf, incidentTypeLabel, isIncidentType } from '../school/incident-types';
 import { hasAnyRole, type Principal, type Role } from '../school/roles';
 import { formatUkDate, isCalendarDate, londonDate } from '../school/uk-dates';
-import { newEscalation, recordEscalationInAggregates, recordReclassificationInAggregates } from './summarise-incidents';
-import { auditExtras, text, updateIncident, type IncidentDetail, type SavedNotice, type TriageDependencies, type TriageOutcome } from './triage-incidents';
+import { countForEscalation, countForReclassification, newEscalation, storeCount } from './summarise-incidents';
+import { auditExtras, text, updateIncident, withCount, type IncidentDetail, type SavedNotice, type TriageDependencies, type TriageOutcome } from './triage-incidents';
 
 /** Where a referral can go, with what the chronology calls it. */
 export const REFERRAL_TARGETS: Readonly<Record<ReferralTarget, string>> = {
@@ -27,17 +27,6 @@ export const REFERRAL_TARGETS: Readonly<Record<ReferralTarget, string>> = {
 
 /** Referrals inside the school: the person is alerted and given access to the incident. */
 const INTERNAL_TARGETS: Partial<Record<ReferralTarget, Role>> = { dsl: 'dsl', headteacher: 'headteacher', chair: 'chair' };
-
-/** The matrix action each referral counts as, for the governors' escalation counts. */
-const REFERRAL_ACTIONS: Partial<Record<ReferralTarget, string>> = {
-  dsl: 'refer-dsl',
-  headteacher: 'refer-headteacher',
-  lado: 'refer-lado',
-  police: 'refer-police',
-  ceop: 'refer-police',
-  iwf: 'refer-police',
-  'local-authority': 'refer-local-authority-hr',
-};
 
 /**
  * Referrals live on the incident row as one JSON property, and a string property holds at most 64 KiB (32K UTF-16
@@ -114,6 +103,7 @@ export async function recordReferral(deps: CaseActionDependencies, principal: Pr
       if (members.length === 0) return { invalid: [`Nobody who may be told holds the role ${REFERRAL_TARGETS[target]}: refer to someone else.`] };
       granted = [...new Set([...granted, ...members])];
     }
+    const count = countForEscalation(incident, newEscalation(incident, chronology, { referralTo: target }));
     const referral: Referral = { id: randomUUID().slice(0, 8), to: target, why: why.slice(0, MAX_REFERRAL_TEXT), on, externalReference: externalReference || undefined, byId: principal.aadObjectId, at };
     const updated = await deps.incidents.appendEvent(
       incident,
@@ -125,11 +115,9 @@ export async function recordReferral(deps: CaseActionDependencies, principal: Pr
         why: referral.why,
       },
       { referrals: [...referrals, referral], grantedViewerIds: granted, ...(incident.status === 'open' ? { status: 'in-progress' as const } : {}) },
-      auditExtras(deps, principal, 'incident.referral', reference, { to: target, alerted: alerts.length }, { alerts }),
+      withCount(auditExtras(deps, principal, 'incident.referral', reference, { to: target, alerted: alerts.length }, { alerts }), count),
     );
-    const action = REFERRAL_ACTIONS[target];
-    const escalation = action ? newEscalation(incident, chronology, action) : undefined;
-    return { updated, afterwards: escalation ? () => recordEscalationInAggregates(deps.aggregates, incident, escalation) : undefined };
+    return { updated, afterwards: count ? () => storeCount(deps.aggregates, deps.schoolId, count) : undefined };
   });
 }
 
@@ -187,6 +175,7 @@ export async function reclassifyIncident(deps: CaseActionDependencies, principal
     const newlyResponsible: Role[] = childProtection && !incident.childProtection && !incident.dslExcluded && audience !== 'headteacher-concern' ? ['dsl'] : [];
     const alerts = await alertsForRoles(deps, [...new Set([...change.gaining, ...newlyResponsible])], { ...incident, type, childProtection }, principal.aadObjectId);
     const moved = change.losing.length || change.gaining.length ? ` Access: ${change.losing.length ? `no longer ${change.losing.join(', ')}` : ''}${change.losing.length && change.gaining.length ? '; ' : ''}${change.gaining.length ? `now also ${change.gaining.join(', ')} (alerted)` : ''}.` : '';
+    const count = countForReclassification(incident, { ...incident, type, audience }, chronology);
     const updated = await deps.incidents.appendEvent(
       incident,
       {
@@ -197,10 +186,10 @@ export async function reclassifyIncident(deps: CaseActionDependencies, principal
         why: why.slice(0, 2000),
       },
       { type, fourC: fourCOf(type), childProtection, audience },
-      auditExtras(deps, principal, 'incident.reclassify', reference, { from: incident.type, to: type, fromAudience: incident.audience, toAudience: audience }, { alerts }),
+      withCount(auditExtras(deps, principal, 'incident.reclassify', reference, { from: incident.type, to: type, fromAudience: incident.audience, toAudience: audience }, { alerts }), count),
     );
-    // The governors' figures move with it at once, counted once for this chronology line (updated.eventCount).
-    return { updated, afterwards: () => recordReclassificationInAggregates(deps.aggregates, incident, updated, chronology, updated.eventCount), warnings: alerts.length ? [] : undefined };
+    // The governors' figures move with it at once, counted once for this chronology line.
+    return { updated, afterwards: () => storeCount(deps.aggregates, deps.schoolId, count), warnings: alerts.length ? [] : undefined };
   });
 }
 

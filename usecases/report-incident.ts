@@ -3,7 +3,7 @@ import type { CounterStore } from '../records/counter-store';
 import type { AlertRecord, IncidentRecord, IncidentStore, NewAlert, StoredIncident } from '../records/incident-store';
 import { StorageUnavailableError } from '../records/tables';
 import type { RoleDirectory } from '../identity/role-directory';
-import { recordIncidentInAggregates, type AggregateWriter } from './summarise-incidents';
+import { countForNewIncident, storeCount, type AggregateWriter } from './summarise-incidents';
 import { fourCOf } from '../school/incident-types';
 import { formatIncidentReference, incidentCounterName } from '../school/incident-references';
 import { audienceOf, dslExcluded, isChildProtection, matrixSubjectOf, rolesToAlert } from '../school/incident-routing';
@@ -149,21 +149,27 @@ export async function reportIncident(deps: ReportIncidentDependencies, request: 
         retentionBasis: retention.basis,
         legalHold: false,
     };
+    // The count change is written with the incident, so a failed or lost count write is caught up later.
+    const count = countForNewIncident(record);
     const result = await deps.incidents.createIncident(
       record,
       { at, actorId: principal.aadObjectId, kind: 'reported', what: 'Concern reported', why: submission.actionTaken ? 'Action already taken by the reporter is recorded on the incident.' : '' },
       alerts,
       // The audit line commits in the same transaction as the incident, so neither can exist without the other.
-      { auditRows: [audit.auditRowFor(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'succeeded', correlationId })], claimAlertsAt: at },
+      {
+        auditRows: [audit.auditRowFor(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'succeeded', correlationId })],
+        claimAlertsAt: at,
+        ...(count ? { counts: [count] } : {}),
+      },
     );
     if (!result.created) {
       await audit.appendAudit(schoolId, { actorId: principal.aadObjectId, action: 'incident.create', target: reference, outcome: 'failed', correlationId, details: { duplicateOf: result.existingReference } });
       return await recordedOutcome(deps, principal, result.existingReference, true, correlationId);
     }
     try {
-      await recordIncidentInAggregates(deps.aggregates, record);
+      await storeCount(deps.aggregates, schoolId, count);
     } catch {
-      // The concern is stored; rebuildIncidentAggregates repairs the governors' counts from the records.
+      // The concern and its pending count are stored; catchUpIncidentCounts counts it within minutes.
     }
     return { ...outcomeFor(deps.matrix, { ...record, etag: '' }, false, alerts), claimedAlerts: result.alerts };
   } catch (error) {

@@ -1,6 +1,7 @@
 import type { AuditStore } from '../records/audit-store';
 import { addCounters, differenceOf, type IncidentAggregateStore } from '../records/incident-aggregate-store';
-import type { ChronologyEvent, IncidentRecord, IncidentStore } from '../records/incident-store';
+import { pendingCountKey, type ChronologyEvent, type IncidentRecord, type IncidentStore, type PendingCount } from '../records/incident-store';
+import type { PendingCountStore } from '../records/pending-count-store';
 import {
   addClose,
   addEscalation,
@@ -264,56 +265,80 @@ async function optional<T>(provider: ((schoolId: string) => Promise<T | undefine
 export type AggregateWriter = Pick<IncidentAggregateStore, 'updateMonth'>;
 
 /**
- * Counts a newly recorded incident. Call it once, after `createIncident` returned `created: true`
- * (not for a duplicate submission). Child-protection incidents count as escalated to the DSL at once,
- * because the DSL is alerted to them.
+ * Stores a count change at once, keyed to its pending row so that it counts once, whoever sends it (this write,
+ * its retry, or the catch-up after a crash). Nothing to do for a change that counts nowhere.
  */
-export async function recordIncidentInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'type' | 'yearGroups' | 'occurredOn' | 'audience'>): Promise<void> {
-  // Allegations about adults are never counted (see school/incident-summary.ts), so they cost no write here.
-  if (!isCountedInSummary(incident.audience)) return;
-  await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => {
-    const added = addIncident(m, incident);
-    return incident.audience === 'child-protection' ? addEscalation(added, 'dsl', incident.audience) : added;
-  });
+export async function storeCount(aggregates: AggregateWriter, schoolId: string, count: PendingCount | undefined): Promise<void> {
+  if (!count) return;
+  await aggregates.updateMonth(schoolId, count.month, (m) => addCounters(m, count.delta), { onceKey: count.key });
 }
 
-/** The escalation a new action adds, if it is the first of its kind for the incident (and not already counted for child protection). */
-export function newEscalation(incident: Pick<IncidentRecord, 'audience'>, earlier: readonly ChronologyEvent[], actionId: string): EscalationKind | undefined {
-  const kind = ESCALATION_ACTIONS[actionId];
+/**
+ * What a newly recorded incident adds to its month (chronology line 1). Child-protection incidents count as
+ * escalated to the DSL at once, because the DSL is alerted to them. Allegations about adults count nowhere (see
+ * school/incident-summary.ts), so they cost no write.
+ */
+export function countForNewIncident(incident: Pick<IncidentRecord, 'reference' | 'type' | 'yearGroups' | 'occurredOn' | 'audience'>): PendingCount | undefined {
+  if (!isCountedInSummary(incident.audience)) return undefined;
+  const month = monthOf(incident.occurredOn);
+  const added = addIncident(emptyMonth(month), incident);
+  return { key: pendingCountKey(incident.reference, 1), month, delta: incident.audience === 'child-protection' ? addEscalation(added, 'dsl', incident.audience) : added };
+}
+
+/** The kind of escalation a referral counts as (the response matrix's actions of the same kind). */
+const REFERRAL_ESCALATIONS: Readonly<Record<string, EscalationKind>> = { dsl: 'dsl', lado: 'lado', police: 'police', ceop: 'police', iwf: 'police' };
+
+/**
+ * The escalation a new action or referral adds, if it is the first of its kind for the incident (and not already
+ * counted for child protection). Earlier escalations are the chronology's matrix actions and the incident's referrals.
+ */
+export function newEscalation(
+  incident: Pick<IncidentRecord, 'audience'> & { referrals?: readonly { to: string }[] | undefined },
+  earlier: readonly ChronologyEvent[],
+  step: { action: string } | { referralTo: string },
+): EscalationKind | undefined {
+  const kind = 'action' in step ? ESCALATION_ACTIONS[step.action] : REFERRAL_ESCALATIONS[step.referralTo];
   if (!kind) return undefined;
   if (kind === 'dsl' && incident.audience === 'child-protection') return undefined;
   if (earlier.some((e) => e.kind === 'action' && ESCALATION_ACTIONS[e.what] === kind)) return undefined;
+  if ((incident.referrals ?? []).some((r) => REFERRAL_ESCALATIONS[r.to] === kind)) return undefined;
   return kind;
 }
 
-export async function recordEscalationInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'occurredOn' | 'audience'>, kind: EscalationKind): Promise<void> {
-  if (!isCountedInSummary(incident.audience)) return;
-  await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => addEscalation(m, kind, incident.audience));
+/** What an escalation adds, on the chronology line the change appends. */
+export function countForEscalation(incident: Pick<IncidentRecord, 'reference' | 'occurredOn' | 'audience' | 'eventCount'>, kind: EscalationKind | undefined): PendingCount | undefined {
+  if (!kind || !isCountedInSummary(incident.audience)) return undefined;
+  const month = monthOf(incident.occurredOn);
+  return { key: pendingCountKey(incident.reference, incident.eventCount + 1), month, delta: addEscalation(emptyMonth(month), kind, incident.audience) };
 }
 
-export async function recordCloseInAggregates(aggregates: AggregateWriter, incident: Pick<IncidentRecord, 'schoolId' | 'occurredOn' | 'createdAt' | 'audience'>, closedAt: string): Promise<void> {
-  if (!isCountedInSummary(incident.audience)) return;
-  await aggregates.updateMonth(incident.schoolId, monthOf(incident.occurredOn), (m) => addClose(m, daysBetween(incident.createdAt, closedAt), incident.audience));
+/** What a close adds (closed, and days to close), on the chronology line the close appends. */
+export function countForClose(incident: Pick<IncidentRecord, 'reference' | 'occurredOn' | 'createdAt' | 'audience' | 'eventCount'>, closedAt: string): PendingCount | undefined {
+  if (!isCountedInSummary(incident.audience)) return undefined;
+  const month = monthOf(incident.occurredOn);
+  return { key: pendingCountKey(incident.reference, incident.eventCount + 1), month, delta: addClose(emptyMonth(month), daysBetween(incident.createdAt, closedAt), incident.audience) };
 }
 
 /**
  * Adds everything one incident counts for in its month, as it is classified now: the incident, its escalations
- * (from its chronology) and its close. The rebuild sums these; a reclassification moves the difference.
+ * (from its chronology's actions and its referrals, in order) and its close. The rebuild sums these; a
+ * reclassification moves the difference.
  */
 export function addIncidentContribution(
   counters: MonthCounters,
-  incident: Pick<IncidentRecord, 'type' | 'yearGroups' | 'audience' | 'status' | 'createdAt'>,
+  incident: Pick<IncidentRecord, 'type' | 'yearGroups' | 'audience' | 'status' | 'createdAt'> & { referrals?: readonly { to: string }[] | undefined },
   chronology: readonly ChronologyEvent[],
 ): MonthCounters {
   if (!isCountedInSummary(incident.audience)) return counters;
   let m = addIncident(counters, incident);
   if (incident.audience === 'child-protection') m = addEscalation(m, 'dsl', incident.audience);
-  for (let i = 0; i < chronology.length; i++) {
-    const event = chronology[i]!;
-    if (event.kind === 'action') {
-      const kind = newEscalation(incident, chronology.slice(0, i), event.what);
-      if (kind) m = addEscalation(m, kind, incident.audience);
-    }
+  const kinds = new Set<EscalationKind>();
+  const actions = chronology.filter((e) => e.kind === 'action').map((e) => ESCALATION_ACTIONS[e.what]);
+  const referrals = (incident.referrals ?? []).map((r) => REFERRAL_ESCALATIONS[r.to]);
+  for (const kind of [...actions, ...referrals]) {
+    if (!kind || kinds.has(kind) || (kind === 'dsl' && incident.audience === 'child-protection')) continue;
+    kinds.add(kind);
+    m = addEscalation(m, kind, incident.audience);
   }
   const closed = chronology.find((e) => e.kind === 'closed');
   if (incident.status === 'closed' && closed) m = addClose(m, daysBetween(incident.createdAt, closed.at), incident.audience);
@@ -323,20 +348,38 @@ export function addIncidentContribution(
 /**
  * Moves a reclassified incident's counts at once: its whole contribution as it was classified (type, four Cs,
  * child-protection share, escalations, close) comes off its month and its contribution as it is now goes on,
- * in one write. The write is keyed to the chronology line of the reclassification, so however often it is retried
- * it counts once. Allegations about adults count nowhere, before or after.
+ * in one write, on the chronology line of the reclassification. Allegations about adults count nowhere, before or after.
  */
-export async function recordReclassificationInAggregates(
-  aggregates: AggregateWriter,
-  before: Pick<IncidentRecord, 'schoolId' | 'reference' | 'occurredOn' | 'type' | 'yearGroups' | 'audience' | 'status' | 'createdAt'>,
+export function countForReclassification(
+  before: Pick<IncidentRecord, 'reference' | 'occurredOn' | 'type' | 'yearGroups' | 'audience' | 'status' | 'createdAt' | 'eventCount' | 'referrals'>,
   after: Pick<IncidentRecord, 'type' | 'yearGroups' | 'audience' | 'status' | 'createdAt'>,
   chronology: readonly ChronologyEvent[],
-  sequence: number,
-): Promise<void> {
-  if (!isCountedInSummary(before.audience) && !isCountedInSummary(after.audience)) return;
+): PendingCount | undefined {
+  if (!isCountedInSummary(before.audience) && !isCountedInSummary(after.audience)) return undefined;
   const month = monthOf(before.occurredOn);
-  const delta = differenceOf(addIncidentContribution(emptyMonth(month), after, chronology), addIncidentContribution(emptyMonth(month), before, chronology));
-  await aggregates.updateMonth(before.schoolId, month, (m) => addCounters(m, delta), { onceKey: `reclassified|${before.reference}|${sequence}` });
+  const delta = differenceOf(
+    addIncidentContribution(emptyMonth(month), { ...after, referrals: before.referrals }, chronology),
+    addIncidentContribution(emptyMonth(month), before, chronology),
+  );
+  return { key: pendingCountKey(before.reference, before.eventCount + 1), month, delta };
+}
+
+/** Pending counts younger than this are left to the writer that is storing them now. */
+export const COUNT_CATCH_UP_AFTER_MS = 10 * 60_000;
+
+/**
+ * Counts every pending change older than `COUNT_CATCH_UP_AFTER_MS` that was not counted (its writer failed or
+ * died), then removes the rows. Safe to run on every instance at once: each change counts once (storeCount).
+ */
+export async function catchUpIncidentCounts(
+  deps: { pending: Pick<PendingCountStore, 'listPendingCounts' | 'deletePendingCounts'>; aggregates: AggregateWriter; clock: () => Date },
+  schoolId: string,
+): Promise<{ pending: number }> {
+  const before = new Date(deps.clock().getTime() - COUNT_CATCH_UP_AFTER_MS).toISOString();
+  const pending = await deps.pending.listPendingCounts(schoolId, before);
+  await Promise.all(pending.map((count) => storeCount(deps.aggregates, schoolId, count)));
+  await deps.pending.deletePendingCounts(schoolId, pending.map((count) => count.key));
+  return { pending: pending.length };
 }
 
 /** Rebuilds every month's counters from the incidents and their chronologies (back-fill, or repair after a crash). */

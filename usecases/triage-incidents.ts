@@ -1,5 +1,5 @@
 import type { AuditStore } from '../records/audit-store';
-import type { AppendExtras, ChronologyEvent, IncidentStatus, IncidentStore, StoredIncident } from '../records/incident-store';
+import type { AppendExtras, ChronologyEvent, IncidentStatus, IncidentStore, PendingCount, StoredIncident } from '../records/incident-store';
 import type { PupilRecord } from '../records/pupil-register-store';
 import { isConflict } from '../records/tables';
 import { incidentTypeLabel, isIncidentType, type IncidentType } from '../school/incident-types';
@@ -8,7 +8,7 @@ import { RESPONSE_ACTIONS, type ResponseMatrix } from '../school/response-matrix
 import { hasAnyRole, type Principal, type Role } from '../school/roles';
 import { formatUkDate } from '../school/uk-dates';
 import { caseView, needsSecondSignOff, type IncidentDetail } from './case-view';
-import { newEscalation, recordCloseInAggregates, recordEscalationInAggregates, type AggregateWriter } from './summarise-incidents';
+import { countForClose, countForEscalation, newEscalation, storeCount, type AggregateWriter } from './summarise-incidents';
 
 export { needsSecondSignOff } from './case-view';
 export type { CaseChronologyLine, CasePupil, IncidentDetail, RepeatWarning } from './case-view';
@@ -184,14 +184,14 @@ export async function recordTriageAction(deps: TriageDependencies, principal: Pr
   const problems = [...(what ? [] : ['Say what was done (what).']), ...(why ? [] : ['Say why (why).'])];
   return updateIncident(deps, principal, reference, 'incident.action', input.etag, problems, async (incident, chronology) => {
     const label = what in RESPONSE_ACTIONS ? what : what.slice(0, 500);
+    const count = countForEscalation(incident, newEscalation(incident, chronology, { action: what }));
     const updated = await deps.incidents.appendEvent(
       incident,
       { at: deps.clock().toISOString(), actorId: principal.aadObjectId, kind: 'action', what: label, why: why.slice(0, 2000) },
       incident.status === 'open' ? { status: 'in-progress' } : {},
-      auditExtras(deps, principal, 'incident.action', reference),
+      withCount(auditExtras(deps, principal, 'incident.action', reference), count),
     );
-    const escalation = newEscalation(incident, chronology, what);
-    return { updated, afterwards: escalation ? () => recordEscalationInAggregates(deps.aggregates, incident, escalation) : undefined };
+    return { updated, afterwards: count ? () => storeCount(deps.aggregates, deps.schoolId, count) : undefined };
   });
 }
 
@@ -240,13 +240,14 @@ export async function closeIncident(deps: TriageDependencies, principal: Princip
       );
       return { updated };
     }
+    const count = countForClose(incident, at);
     const updated = await deps.incidents.appendEvent(
       incident,
       { at, actorId: principal.aadObjectId, kind: 'closed', what: decision.slice(0, 1000), why: closeWhy({ rationale, outcome, lessonsLearnt: lessons }) },
       { status: 'closed' },
-      auditExtras(deps, principal, 'incident.close', reference),
+      withCount(auditExtras(deps, principal, 'incident.close', reference), count),
     );
-    return { updated, afterwards: () => recordCloseInAggregates(deps.aggregates, incident, at) };
+    return { updated, afterwards: () => storeCount(deps.aggregates, deps.schoolId, count) };
   });
   return result.kind === 'ok' ? { kind: 'ok', value: { ...result.value, closeStatus } } : result;
 }
@@ -258,13 +259,14 @@ export async function confirmClose(deps: TriageDependencies, principal: Principa
     if (!pending) return { conflict: 'There is no close waiting for confirmation on this incident.' };
     if (pending.byId === principal.aadObjectId || !maySignOff(principal, incident)) return 'forbidden';
     const at = deps.clock().toISOString();
+    const count = countForClose(incident, at);
     const updated = await deps.incidents.appendEvent(
       incident,
       { at, actorId: principal.aadObjectId, kind: 'closed', what: pending.decision, why: `${closeWhy(pending)}\nSecond sign-off: confirmed by a second senior person.` },
       { status: 'closed', pendingClose: undefined },
-      auditExtras(deps, principal, 'incident.close.confirm', reference, { proposedBy: pending.byId }),
+      withCount(auditExtras(deps, principal, 'incident.close.confirm', reference, { proposedBy: pending.byId }), count),
     );
-    return { updated, afterwards: () => recordCloseInAggregates(deps.aggregates, incident, at) };
+    return { updated, afterwards: () => storeCount(deps.aggregates, deps.schoolId, count) };
   });
   return result.kind === 'ok' ? { kind: 'ok', value: { ...result.value, closeStatus: 'closed' } } : result;
 }
@@ -281,6 +283,11 @@ export function auditExtras(deps: TriageDependencies, principal: Principal, acti
   if (!deps.audit.auditRowFor) return extra;
   const row = deps.audit.auditRowFor(deps.schoolId, { actorId: principal.aadObjectId, action, target: reference, outcome: 'succeeded', ...(details ? { details } : {}) });
   return { ...extra, rows: [...(extra.rows ?? []), row as unknown as Record<string, unknown>] };
+}
+
+/** Adds a count change (if any) to a change's transaction, so that it is kept until counted. */
+export function withCount(extra: AppendExtras, count: PendingCount | undefined): AppendExtras {
+  return count ? { ...extra, counts: [...(extra.counts ?? []), count] } : extra;
 }
 
 /** What a change does: the saved incident, and work after the save that must not turn a saved change into an error. */
@@ -354,7 +361,7 @@ export async function updateIncident(
     try {
       await result.afterwards();
     } catch {
-      warnings.push('Saved. The governors’ counts will catch up when they are next rebuilt.');
+      warnings.push('Saved. The governors’ counts will include this within 30 minutes.');
     }
   }
   try {

@@ -6,7 +6,7 @@ import type { IncidentRecord, IncidentStore } from '../../records/incident-store
 import { IncidentAggregateStore } from '../../records/incident-aggregate-store';
 import type { Tables } from '../../records/tables';
 import { fourCOf, type IncidentType } from '../../school/incident-types';
-import { recordIncidentInAggregates } from '../../usecases/summarise-incidents';
+import { countForNewIncident, storeCount } from '../../usecases/summarise-incidents';
 
 /** A stand-in for Entra's signing keys: an RSA key pair, its JWKS on 127.0.0.1:0, and a token minter. */
 export interface TestIdentityProvider {
@@ -86,6 +86,6 @@ export async function seedIncident(
     ...values,
   };
   const result = await deps.incidents.createIncident(record, { at, actorId: record.reporterId, kind: 'reported', what: 'Reported', why: '' }, []);
-  if (result.created) await recordIncidentInAggregates(new IncidentAggregateStore(deps.tables), record);
+  if (result.created) await storeCount(new IncidentAggregateStore(deps.tables), record.schoolId, countForNewIncident(record));
   return record;
 }
