@@ -1,6 +1,6 @@
 import type { FeatureContext } from './feature';
 import { loadResponseMatrix } from './compose';
-import { GraphPeopleNames, RoleTitleNames } from '../identity/people-names';
+import { peopleNamesFor } from './people-names';
 import type { AggregateWriter } from '../usecases/summarise-incidents';
 import type { PupilRegisterStore } from '../records/pupil-register-store';
 import { registerCaseRoutes, type CaseRouteDependencies } from '../tab/server/case-routes';
@@ -24,7 +24,7 @@ export function caseDependencies(context: FeatureContext, aggregates: AggregateW
     pupils: register,
     register,
     roles: context.roles,
-    people: context.graph ? new GraphPeopleNames(context.graph, new RoleTitleNames(context.roles), { clock: context.clock }) : new RoleTitleNames(context.roles),
+    people: peopleNamesFor(context),
     graph: context.graph,
     repeatThreshold: context.config.school.repeatIncidentThreshold ?? DEFAULT_REPEAT_THRESHOLD,
   };

@@ -1,4 +1,5 @@
 import type { FeatureContext } from './feature';
+import { peopleNamesFor } from './people-names';
 import { TrainingStore } from '../records/training-store';
 import type { JsonRoute } from '../tab/server/api-responses';
 import { registerTrainingRoutes } from '../tab/server/training-routes';
@@ -9,7 +10,8 @@ import type { TrainingFigures } from '../usecases/summarise-incidents';
 
 /** The tab's training-register routes. */
 export function trainingTabRoutes(context: FeatureContext): (api: JsonRoute) => void {
-  return (api) => registerTrainingRoutes(api, { schoolId: context.config.school.id, store: new TrainingStore(context.tables), roles: context.roles, audit: context.audit, clock: context.clock });
+  const people = peopleNamesFor(context);
+  return (api) => registerTrainingRoutes(api, { schoolId: context.config.school.id, store: new TrainingStore(context.tables), roles: context.roles, audit: context.audit, clock: context.clock, people });
 }
 
 /** The governors' summary's training figures: how many of the people tracked are up to date. */

@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import type { PeopleNameSource } from '../identity/people-names';
 import type { RoleDirectory } from '../identity/role-directory';
 import type { AuditStore } from '../records/audit-store';
 import type { TrainingStore } from '../records/training-store';
@@ -12,6 +13,8 @@ export interface TrainingDependencies {
   roles: Pick<RoleDirectory, 'listRoleMembers'>;
   audit: Pick<AuditStore, 'appendAudit'>;
   clock: () => Date;
+  /** Display names for the register (Graph in a tenant; role titles locally). Without it, people show by object id. */
+  people?: PeopleNameSource;
 }
 
 /** The coordinator, the DSL and the head keep the training register. */
@@ -63,12 +66,22 @@ export async function recordTrainingCsv(deps: TrainingDependencies, principal: P
 }
 
 /** The register (`GET /api/training`): every record, and who is due (annually per role by default, governors included). */
-export async function listTraining(deps: TrainingDependencies, principal: Principal): Promise<Outcome<{ records: TrainingRecord[]; due: TrainingDue[] }>> {
+export async function listTraining(
+  deps: TrainingDependencies,
+  principal: Principal,
+): Promise<Outcome<{ records: (TrainingRecord & { name?: string })[]; due: (TrainingDue & { name?: string })[] }>> {
   if (!hasAnyRole(principal, ...TRAINING_ROLES)) return denied(deps, principal, 'training.read');
   const tracked = Object.keys(DEFAULT_TRAINING_INTERVAL_MONTHS) as Role[];
   const [records, members] = await Promise.all([deps.store.listTraining(deps.schoolId), Promise.all(tracked.map(async (role) => [role, await deps.roles.listRoleMembers(role)] as const))]);
   const people = new Map<string, Role[]>();
   for (const [role, ids] of members) for (const id of ids) people.set(id.toLowerCase(), [...(people.get(id.toLowerCase()) ?? []), role]);
   await deps.audit.appendAudit(deps.schoolId, { actorId: principal.aadObjectId, action: 'training.read', target: 'training', outcome: 'succeeded' });
-  return { kind: 'ok', value: { records, due: trainingDueList(records, people, londonToday(deps.clock())) } };
+  const due = trainingDueList(records, people, londonToday(deps.clock()));
+  // Names help the coordinator read the register; a directory that cannot answer leaves the object ids showing.
+  const names = await (deps.people?.displayNames([...new Set([...due.map((d) => d.aadObjectId), ...records.map((r) => r.aadObjectId)])]) ?? Promise.resolve(new Map<string, string>())).catch(() => new Map<string, string>());
+  const named = <T extends { aadObjectId: string }>(item: T): T & { name?: string } => {
+    const name = names.get(item.aadObjectId);
+    return name ? { ...item, name } : item;
+  };
+  return { kind: 'ok', value: { records: records.map(named), due: due.map(named) } };
 }

@@ -14,6 +14,9 @@
 
   function roles(list) { return list.map(function (r) { return ROLE_NAMES[r] || r; }).join(', '); }
 
+  /** The person's name where the directory gave one; otherwise their object id, which the CSV uses too. */
+  function who(item) { return item.name || item.aadObjectId; }
+
   function showProblems(node, body) {
     node.textContent = '';
     node.appendChild(el('ul', {}, (body.problems || [body.error || 'That did not work.']).map(function (p) { return el('li', { text: p }); })));
@@ -24,7 +27,7 @@
     var chosen = select.value;
     select.textContent = '';
     select.appendChild(el('option', { value: '', text: 'Choose a person' }));
-    due.forEach(function (d) { select.appendChild(el('option', { value: d.aadObjectId, text: roles(d.roles) + ': ' + d.aadObjectId })); });
+    due.forEach(function (d) { select.appendChild(el('option', { value: d.aadObjectId, text: who(d) + ' (' + roles(d.roles) + ')' })); });
     select.value = chosen;
   }
 
@@ -39,7 +42,7 @@
       dueBody.textContent = '';
       due.forEach(function (d) {
         dueBody.appendChild(el('tr', { 'data-id': d.aadObjectId, class: d.status === 'current' ? '' : 'due' }, [
-          el('th', { scope: 'row', text: d.aadObjectId }),
+          el('th', { scope: 'row', text: who(d), title: d.aadObjectId }),
           el('td', { text: roles(d.roles) }),
           el('td', { text: d.lastCompletedOn ? ukDate(d.lastCompletedOn) : 'Never' }),
           el('td', { text: ukDate(d.dueOn) }),
@@ -54,7 +57,7 @@
       records.forEach(function (rec) {
         recordBody.appendChild(el('tr', {}, [
           el('td', { text: ukDate(rec.completedOn) }),
-          el('td', { text: rec.aadObjectId }),
+          el('td', { text: who(rec), title: rec.aadObjectId }),
           el('td', { text: rec.course }),
           el('td', { text: rec.provider }),
         ]));

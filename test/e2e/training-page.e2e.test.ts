@@ -42,6 +42,8 @@ describe('the training page in headless Chromium', () => {
     const page = await open(coordinator);
     await expect(page.locator('#due-summary').innerText()).resolves.toBe('3 of 3 people are due for training.');
     await expect(page.locator(`#due tr[data-id="${governor.aadObjectId}"]`).innerText()).resolves.toContain('None on record');
+    // People by name (locally, by role title), not by object id.
+    await expect(page.locator(`#due tr[data-id="${governor.aadObjectId}"] th`).innerText()).resolves.toBe(`Governor (…${governor.aadObjectId.slice(-4)})`);
 
     await page.selectOption('#person', teacher.aadObjectId);
     await page.fill('#course', 'Online safety update');

@@ -40,6 +40,10 @@ describe('training register API', () => {
     expect(due.find((d) => d.aadObjectId === users.staff.aadObjectId)).toMatchObject({ status: 'due', dueOn: '2026-11-20' });
     expect(due.find((d) => d.aadObjectId === users.governor.aadObjectId)).toMatchObject({ status: 'current', dueOn: '2027-10-01' });
     expect(due.find((d) => d.aadObjectId === users.chair.aadObjectId)).toMatchObject({ status: 'never' });
+    // Named for the coordinator: without a tenant, by role title and the end of the object id.
+    expect(due.find((d) => d.aadObjectId === users.governor.aadObjectId)).toMatchObject({ name: `Governor (…${users.governor.aadObjectId.slice(-4)})` });
+    const records = list.body.records as { aadObjectId: string; name?: string }[];
+    expect(records.find((r) => r.aadObjectId === users.staff.aadObjectId)?.name).toBe(`Member of staff (…${users.staff.aadObjectId.slice(-4)})`);
     expect((await call('governor', 'GET', '/api/training')).status).toBe(403);
   });
 
