@@ -7,6 +7,7 @@ import { registerConsentRoutes } from '../tab/server/consent-routes';
 import { signedInApi } from '../tab/server/subject-access-routes';
 import type { ConsentDependencies } from '../usecases/consent-register';
 import { consentRowsForPupil } from '../usecases/consent-register';
+import { deleteLeaversConsent } from '../usecases/consent-retention';
 import type { PersonRecordSource } from '../usecases/subject-access';
 import type { PupilPickerDependencies } from '../usecases/pupil-picker';
 
@@ -23,7 +24,8 @@ export function consentRecordSource(context: Pick<FeatureContext, 'tables'>): Pe
 
 /**
  * Photo and video consent: `/consent` in the bot for staff, and the register in the tab for the coordinator,
- * DSL, head and IT admin (forms, withdrawals, history, coverage).
+ * DSL, head and IT admin (forms, withdrawals, history, coverage). A job deletes leavers' consent after the leaver
+ * grace, as the privacy notice says; every instance runs it, and a second deletion finds nothing.
  */
 export const consentFeature: FeatureFactory = (context) => {
   const consent = consentDependencies(context);
@@ -32,6 +34,17 @@ export const consentFeature: FeatureFactory = (context) => {
   return {
     name: 'consent',
     bot: createConsentBotFeature({ consent, picker }),
+    jobs: [
+      {
+        name: 'consent.delete-leavers',
+        everyMs: 6 * 60 * 60_000,
+        run: async () => {
+          const deps = { schoolId: consent.schoolId, store: new ConsentStore(context.tables), pupils: new PupilRegisterStore(context.tables), audit: context.audit, clock: context.clock };
+          const { pupils, rows } = await deleteLeaversConsent(deps, context.config.pupils.leaverGraceDays);
+          if (pupils > 0) logger.info('consent.leavers-deleted', { pupils, rows });
+        },
+      },
+    ],
     routes: (server) => registerConsentRoutes(signedInApi(server, { validator: createTabTokenValidator(context.config), roles: context.roles, logger }), { ...consent, picker }),
   };
 };

@@ -1,6 +1,6 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { notRecorded, type ConsentArea, type ConsentEvent, type ConsentState } from '../school/consent';
-import { guardStorage, isConflict, type Tables } from './tables';
+import { guardStorage, isConflict, storageStatus, type Tables } from './tables';
 
 /** Table of pupils' photo and video consent (one table per record type, as records/tables.ts keeps them). */
 export const CONSENT_TABLE = 'consent';
@@ -94,6 +94,39 @@ export class ConsentStore {
         events.push(JSON.parse(entity.event) as ConsentEvent);
       }
       return events;
+    });
+  }
+
+  /**
+   * Deletes every row about one pupil (states and chronology), 100 to a transaction. Safe to repeat: a row that
+   * another instance deleted first ends the batch with 404, and the rest are deleted one by one. Returns the rows deleted.
+   */
+  async deletePupilConsent(schoolId: string, pupilId: string): Promise<number> {
+    return guardStorage('delete consent', async () => {
+      const table = await this.table();
+      const keys: string[] = [];
+      for (const prefix of [`state|${pupilKey(pupilId)}|`, `event|${pupilKey(pupilId)}|`]) {
+        for await (const entity of table.listEntities<StateEntity>({ queryOptions: { filter: prefixFilter(schoolId, prefix), select: ['RowKey'] } })) keys.push(entity.rowKey);
+      }
+      let deleted = 0;
+      for (let i = 0; i < keys.length; i += 100) {
+        const chunk = keys.slice(i, i + 100);
+        try {
+          await table.submitTransaction(chunk.map((rowKey): TransactionAction => ['delete', { partitionKey: schoolId, rowKey }]));
+          deleted += chunk.length;
+        } catch (error) {
+          if (storageStatus(error) !== 404) throw error;
+          for (const rowKey of chunk) {
+            try {
+              await table.deleteEntity(schoolId, rowKey);
+              deleted++;
+            } catch (e) {
+              if (storageStatus(e) !== 404) throw e;
+            }
+          }
+        }
+      }
+      return deleted;
     });
   }
 
