@@ -1,21 +1,14 @@
 import type { RoleDirectory } from './role-directory';
-import type { Role } from '../school/roles';
+import { ROLE_LABELS, type Role } from '../school/roles';
 
 /** Display names for staff by Entra object id. Names are shown to permitted people only and never logged. */
 export interface PeopleNameSource {
   displayNames(objectIds: readonly string[]): Promise<Map<string, string>>;
 }
 
-const ROLE_TITLES: [Role, string][] = [
-  ['headteacher', 'Headteacher'],
-  ['dsl', 'Designated Safeguarding Lead'],
-  ['coordinator', 'E-safety coordinator'],
-  ['chair', 'Chair of governors'],
-  ['governor', 'Governor'],
-  ['admin', 'IT administrator'],
-  ['staff', 'Member of staff'],
-  ['pupil', 'Pupil'],
-];
+/** Most senior first: a person is named by the first of their roles in this list. */
+const ROLE_PRIORITY: readonly Role[] = ['headteacher', 'dsl', 'coordinator', 'chair', 'governor', 'admin', 'staff', 'pupil'];
+const ROLE_TITLES: [Role, string][] = ROLE_PRIORITY.map((role) => [role, ROLE_LABELS[role]]);
 
 /**
  * Without a tenant there is no directory of names: people are shown by their most senior role and the end

@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse/sync';
+import { readCsvTable } from './csv-table';
 import { isRole, type Role } from './roles';
 import type { AupDocument } from './aup-documents';
 
@@ -55,15 +55,9 @@ export function parsePaperAcknowledgements(
   documents: readonly AupDocument[],
   today: string,
 ): { rows: PaperAcknowledgement[]; problems: PaperRowProblem[] } {
-  let records: string[][];
-  try {
-    records = parse(csv.replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][];
-  } catch (error) {
-    const line = (error as { lines?: number }).lines;
-    return { rows: [], problems: [{ row: line ?? 1, message: 'the file is not valid CSV (check the quotes on this line)' }] };
-  }
-  const [header, ...body] = records;
-  if (!header) return { rows: [], problems: [{ row: 1, message: 'the file is empty' }] };
+  const table = readCsvTable(csv);
+  if ('problem' in table) return { rows: [], problems: [table.problem] };
+  const { header, body } = table;
   const columns = header.map((h) => HEADERS[h.toLowerCase().replace(/[\s_-]/g, '')]);
   const missing = (['personId', 'name', 'role', 'documentId', 'version', 'signedOn'] as const).filter((c) => !columns.includes(c));
   const csvNames: Record<string, string> = { personId: 'person_id', name: 'name', role: 'role', documentId: 'document', version: 'version', signedOn: 'signed_on' };
@@ -185,14 +179,9 @@ const FORM_HEADERS: Record<string, keyof PaperForm> = {
  * returned as a body for `checkPaperForm`, with its line number (the header is line 1).
  */
 export function readPaperFormsCsv(csv: string): { rows: { row: number; body: Record<string, unknown> }[]; problems: PaperRowProblem[] } {
-  let records: string[][];
-  try {
-    records = parse(csv.replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][];
-  } catch (error) {
-    return { rows: [], problems: [{ row: (error as { lines?: number }).lines ?? 1, message: 'the file is not valid CSV (check the quotes on this line)' }] };
-  }
-  const [header, ...body] = records;
-  if (!header) return { rows: [], problems: [{ row: 1, message: 'the file is empty' }] };
+  const table = readCsvTable(csv);
+  if ('problem' in table) return { rows: [], problems: [table.problem] };
+  const { header, body } = table;
   const columns = header.map((h) => FORM_HEADERS[h.toLowerCase().replace(/[\s_-]/g, '')]);
   const missing = (['documentId', 'version', 'signedBy', 'signedOn'] as const).filter((c) => !columns.includes(c));
   if (missing.length > 0) return { rows: [], problems: [{ row: 1, message: `the header row needs the columns ${missing.map((c) => c.replace(/[A-Z]/g, (l) => `_${l.toLowerCase()}`)).join(', ')}` }] };

@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse/sync';
+import { readCsvTable } from './csv-table';
 import { isCalendarDate } from './uk-dates';
 
 /**
@@ -246,14 +246,9 @@ export interface ConsentCsvRow {
  * nothing (not on that form). Each row then goes through the same checks as one form.
  */
 export function readConsentCsv(csv: string): { rows: ConsentCsvRow[]; problems: { row: number; message: string }[] } {
-  let records: string[][];
-  try {
-    records = parse(csv.replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][];
-  } catch (error) {
-    return { rows: [], problems: [{ row: (error as { lines?: number }).lines ?? 1, message: 'the file is not valid CSV (check the quotes on this line)' }] };
-  }
-  const [header, ...body] = records;
-  if (!header) return { rows: [], problems: [{ row: 1, message: 'the file is empty' }] };
+  const table = readCsvTable(csv);
+  if ('problem' in table) return { rows: [], problems: [table.problem] };
+  const { header, body } = table;
   if (body.length > MAX_CONSENT_CSV_ROWS) return { rows: [], problems: [{ row: 1, message: `the file has ${body.length} forms; send at most ${MAX_CONSENT_CSV_ROWS} at a time` }] };
   const columns = header.map((h) => {
     const key = h.toLowerCase().replace(/[\s_]/g, '');

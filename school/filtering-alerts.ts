@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { parse } from 'csv-parse/sync';
+import { readCsvTable } from './csv-table';
 
 /**
  * Alerts from the filtering or monitoring provider's export (CSV), as the coordinator uploads them each day.
@@ -38,14 +38,9 @@ function ukDay(iso: string): string {
 
 /** Reads the export; every bad row is named by its line (the header is line 1). */
 export function parseFilteringAlerts(csv: string): { alerts: Omit<FilteringAlert, 'pupilId'>[]; problems: { row: number; message: string }[] } {
-  let records: string[][];
-  try {
-    records = parse(csv.replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][];
-  } catch (error) {
-    return { alerts: [], problems: [{ row: (error as { lines?: number }).lines ?? 1, message: 'the file is not valid CSV (check the quotes on this line)' }] };
-  }
-  const [header, ...body] = records;
-  if (!header) return { alerts: [], problems: [{ row: 1, message: 'the file is empty' }] };
+  const table = readCsvTable(csv);
+  if ('problem' in table) return { alerts: [], problems: [table.problem] };
+  const { header, body } = table;
   if (body.length > MAX_ALERT_ROWS) return { alerts: [], problems: [{ row: 1, message: `the file has ${body.length} alerts; upload at most ${MAX_ALERT_ROWS} at a time` }] };
   const index = Object.fromEntries(
     (Object.keys(ALERT_COLUMNS) as (keyof typeof ALERT_COLUMNS)[]).map((field) => [field, header.findIndex((h) => (ALERT_COLUMNS[field] as readonly string[]).map(normal).includes(normal(h)))]),

@@ -2,6 +2,18 @@
 export const ROLES = ['staff', 'coordinator', 'dsl', 'headteacher', 'chair', 'governor', 'admin', 'pupil'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** Each role as a school names it, for packs and pages. */
+export const ROLE_LABELS: Readonly<Record<Role, string>> = {
+  dsl: 'Designated Safeguarding Lead',
+  headteacher: 'Headteacher',
+  coordinator: 'E-safety coordinator',
+  chair: 'Chair of governors',
+  governor: 'Governor',
+  admin: 'IT administrator',
+  staff: 'Member of staff',
+  pupil: 'Pupil',
+};
+
 /** Someone the server has identified from their Entra object id; roles never come from the client. */
 export interface Principal {
   aadObjectId: string;

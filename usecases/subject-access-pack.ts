@@ -5,7 +5,7 @@ import type { PupilRecord } from '../records/pupil-register-store';
 import { incidentTypeLabel } from '../school/incident-types';
 import { escapeHtml } from '../school/privacy-notice';
 import { RESPONSE_ACTIONS } from '../school/response-matrix';
-import type { Role } from '../school/roles';
+import { ROLE_LABELS, type Role } from '../school/roles';
 import { formatUkDate, formatUkDateTime, isCalendarDate } from '../school/uk-dates';
 
 /** The person a subject access request is about. */
@@ -50,17 +50,6 @@ export interface SubjectAccessDocument {
 
 /** The kinds of mark the pack puts on what the school should consider removing before release. */
 export type RedactionKind = 'other pupil' | 'reporter' | 'member of staff' | 'parent or carer';
-
-const ROLE_LABELS: Readonly<Record<Role, string>> = {
-  dsl: 'Designated Safeguarding Lead',
-  headteacher: 'Headteacher',
-  coordinator: 'E-safety coordinator',
-  chair: 'Chair of governors',
-  governor: 'Governor',
-  admin: 'IT administrator',
-  staff: 'Member of staff',
-  pupil: 'Pupil',
-};
 
 const RELATION_LABELS: Readonly<Record<SubjectRelation, string>> = {
   involved: 'a pupil involved',

@@ -8,7 +8,7 @@ import { incidentTypeLabel } from '../school/incident-types';
 import { rolesThatMayView, type IncidentAudience } from '../school/incident-routing';
 import { schoolDate } from '../school/incident-submission';
 import { RESPONSE_ACTIONS } from '../school/response-matrix';
-import { hasAnyRole, type Principal, type Role } from '../school/roles';
+import { ROLE_LABELS, hasAnyRole, type Principal, type Role } from '../school/roles';
 import { escapeHtml } from './credential-slips';
 
 /** Who may export a pupil's child-protection transfer pack and record its receipt. */
@@ -351,17 +351,6 @@ export interface TransferPackDocument {
 }
 
 const ROLE_PRIORITY: readonly Role[] = ['dsl', 'headteacher', 'coordinator', 'chair', 'governor', 'admin', 'staff'];
-
-const ROLE_LABELS: Readonly<Record<Role, string>> = {
-  dsl: 'Designated Safeguarding Lead',
-  headteacher: 'Headteacher',
-  coordinator: 'E-safety coordinator',
-  chair: 'Chair of governors',
-  governor: 'Governor',
-  admin: 'IT administrator',
-  staff: 'Member of staff',
-  pupil: 'Pupil',
-};
 
 const STATUS_LABELS: Readonly<Record<IncidentRecord['status'], string>> = { open: 'Open', 'in-progress': 'In progress', closed: 'Closed' };
 

@@ -1,4 +1,5 @@
 import type { AuditStore } from '../records/audit-store';
+import type { StoredAttachment } from '../records/attachment-store';
 import type { AppendExtras, ChronologyEvent, IncidentStatus, IncidentStore, PendingCount, StoredIncident } from '../records/incident-store';
 import type { PupilRecord } from '../records/pupil-register-store';
 import { isConflict } from '../records/tables';
@@ -24,15 +25,8 @@ export interface PeopleNames {
 /** What the case view reads about one pupil from the register. */
 export type PupilLookup = { getPupil(schoolId: string, externalId: string): Promise<PupilRecord | undefined> };
 
-/** What a case view shows of one stored attachment (helper for records/attachment-store.ts). */
-export interface AttachmentSummary {
-  id: string;
-  fileName: string;
-  contentType: string;
-  size: number;
-  uploadedAt: string;
-  uploadedById: string;
-}
+/** What a case view shows of one stored attachment. */
+export type AttachmentSummary = StoredAttachment;
 
 export interface TriageDependencies {
   schoolId: string;
