@@ -22,11 +22,7 @@
     byId('name-label').textContent = { pupil: 'Parent or carer who signed with the child', parent: "Parent's or carer's name", visitor: "Visitor's name", staff: 'Name (optional)' }[signer];
   }
 
-  function showProblems(node, body) {
-    node.textContent = '';
-    var problems = body.problems || [body.error || 'The form could not be recorded.'];
-    node.appendChild(el('ul', {}, problems.map(function (p) { return el('li', { text: p }); })));
-  }
+  function showProblems(node, body) { T.showProblems(node, body, 'The form could not be recorded.'); }
 
   function recordOne(event) {
     event.preventDefault();

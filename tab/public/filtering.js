@@ -6,14 +6,9 @@
 
   function byId(id) { return document.getElementById(id); }
 
-  function ukDate(iso) {
-    return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' }).format(new Date(iso.length === 10 ? iso + 'T12:00:00Z' : iso));
-  }
+  var ukDate = T.ukDate;
 
-  function problems(node, body) {
-    node.textContent = '';
-    node.appendChild(el('ul', {}, (body.problems || [body.error || 'That did not work.']).map(function (p) { return el('li', { text: p }); })));
-  }
+  var problems = T.showProblems;
 
   function decideCell(change) {
     if (change.status !== 'requested') return el('td', { text: (change.why || '') + (change.decidedAt ? ' (' + ukDate(change.decidedAt) + ')' : '') });

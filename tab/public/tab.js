@@ -187,6 +187,17 @@
     return node;
   }
 
+  /** A date (YYYY-MM-DD) or time as a UK school writes it: 4 March 2026, in Europe/London. */
+  function ukDate(iso) {
+    return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' }).format(new Date(iso.length === 10 ? iso + 'T12:00:00Z' : iso));
+  }
+
+  /** Lists an answer's problems (or its error) in `node`, replacing what was there. */
+  function showProblems(node, body, fallback) {
+    node.textContent = '';
+    node.appendChild(el('ul', {}, (body.problems || [body.error || fallback || 'That did not work.']).map(function (p) { return el('li', { text: p }); })));
+  }
+
   /** For calls api() cannot make, such as reading a streamed answer. */
   function authorization() { return 'Bearer ' + token; }
 
@@ -204,5 +215,5 @@
     else document.addEventListener('esafety-signed-in', function () { fn(); }, { once: true });
   }
 
-  window.EsafetyTab = { signIn: signIn, whenSignedIn: whenSignedIn, api: api, authorization: authorization, headers: headers, setStatus: setStatus, el: el, mode: function () { return mode; } };
+  window.EsafetyTab = { signIn: signIn, whenSignedIn: whenSignedIn, api: api, authorization: authorization, headers: headers, setStatus: setStatus, el: el, ukDate: ukDate, showProblems: showProblems, mode: function () { return mode; } };
 })();

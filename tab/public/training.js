@@ -8,19 +8,14 @@
 
   function byId(id) { return document.getElementById(id); }
 
-  function ukDate(iso) {
-    return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' }).format(new Date(iso + 'T12:00:00Z'));
-  }
+  var ukDate = T.ukDate;
 
   function roles(list) { return list.map(function (r) { return ROLE_NAMES[r] || r; }).join(', '); }
 
   /** The person's name where the directory gave one; otherwise their object id, which the CSV uses too. */
   function who(item) { return item.name || item.aadObjectId; }
 
-  function showProblems(node, body) {
-    node.textContent = '';
-    node.appendChild(el('ul', {}, (body.problems || [body.error || 'That did not work.']).map(function (p) { return el('li', { text: p }); })));
-  }
+  var showProblems = T.showProblems;
 
   function fillPeople(due) {
     var select = byId('person');
