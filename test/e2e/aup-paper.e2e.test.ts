@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { AupStore } from '../../records/aup-store';
 import { PupilRegisterStore } from '../../records/pupil-register-store';
 import { newUser } from '../support/teams-activities';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { launchChromium, waitForTabReady } from '../support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const NOW = new Date('2026-11-23T09:00:00Z');
 const coordinator = newUser('Coordinator');
 const teacher = newUser('Teacher');
@@ -18,7 +16,6 @@ describe('the paper AUP page in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
     app = await startTestApp({
       roles: { staff: [coordinator, teacher], coordinator: [coordinator], pupil: [pupil] },
       env: { SECRET_LOCAL_IDENTITY_KEY: randomBytes(32).toString('hex') },
@@ -27,7 +24,7 @@ describe('the paper AUP page in headless Chromium', () => {
     await new PupilRegisterStore(app.services.tables).savePupils(app.schoolId, [
       { externalId: 'P201', forename: 'Paper', surname: 'Pupil', cohort: '2026', userPrincipalName: '2026paperp@school.example', userId: pupil.aadObjectId, status: 'active', groups: [], createdAt: NOW.toISOString(), updatedAt: NOW.toISOString() },
     ]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -38,7 +35,7 @@ describe('the paper AUP page in headless Chromium', () => {
   it("the coordinator records a pupil's paper form, sees a problem named, and records a CSV", async () => {
     const page = await browser.newPage();
     await page.goto(`${app.url}/tab/aup.html?as=${coordinator.aadObjectId}`);
-    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    await waitForTabReady(page);
     await page.selectOption('#document', 'pupil-ks1-aup');
     await page.selectOption('#signed-by', 'pupil');
     await page.fill('#upn', '2026paperp@school.example');

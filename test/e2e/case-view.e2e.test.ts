@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { type Browser, type Page } from 'playwright-core';
 import { IncidentStore } from '../../records/incident-store';
 import { PupilRegisterStore } from '../../records/pupil-register-store';
 import { seedIncident } from '../support/tab-auth';
 import { newUser } from '../support/teams-activities';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { launchChromium } from '../support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const reporter = newUser('Reporter');
 const dsl = newUser('Dsl');
 const head = newUser('Head');
@@ -18,7 +17,6 @@ describe('the case view in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
     mkdirSync('test-results', { recursive: true });
     app = await startTestApp({
       roles: { staff: [reporter, dsl, head], dsl: [dsl], headteacher: [head] },
@@ -61,7 +59,7 @@ describe('the case view in headless Chromium', () => {
       reporterId: reporter.aadObjectId,
       createdAt: '2026-06-30T10:00:00.000Z',
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

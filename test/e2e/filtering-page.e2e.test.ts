@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { newUser, type TeamsUser } from '../support/teams-activities';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { launchChromium, waitForTabReady } from '../support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const teacher = newUser('Teacher');
 const coordinator = newUser('Coordinator');
 
@@ -15,13 +13,12 @@ describe('the filtering page in headless Chromium', () => {
   let now = new Date('2026-11-23T09:00:00Z');
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
     app = await startTestApp({
       roles: { staff: [teacher, coordinator], coordinator: [coordinator] },
       env: { SECRET_LOCAL_IDENTITY_KEY: randomBytes(32).toString('hex') },
       overrides: { clock: () => now },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -32,7 +29,7 @@ describe('the filtering page in headless Chromium', () => {
   async function open(user: TeamsUser): Promise<Page> {
     const page = await browser.newPage();
     await page.goto(`${app.url}/tab/filtering.html?as=${user.aadObjectId}`);
-    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    await waitForTabReady(page);
     return page;
   }
 

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { SchoolAuditStore } from '../../records/school-audit-store';
 import { AUDIT_QUESTIONS, emptyAuditYear } from '../../school/school-audit';
 import { newUser } from '../support/teams-activities';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { launchChromium } from '../support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const governor = newUser('Governor');
 const coordinator = newUser('Coordinator');
 const READ_ONLY = 'Governors can read this audit, but only the e-safety coordinator, the DSL or the headteacher can change it.';
@@ -18,7 +16,6 @@ describe('the annual audit form in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
     app = await startTestApp({
       roles: { staff: [coordinator], coordinator: [coordinator], governor: [governor] },
       env: { SECRET_LOCAL_IDENTITY_KEY: randomBytes(32).toString('hex') },
@@ -28,7 +25,7 @@ describe('the annual audit form in headless Chromium', () => {
     const year = emptyAuditYear(2026);
     year.annualAudit = [{ questionId: AUDIT_QUESTIONS[0]!.id, answer: 'yes', answeredOn: '2026-11-20', role: 'E-safety coordinator', comment: 'Reviewed at FGB' }];
     await new SchoolAuditStore(app.services.tables).saveYear(app.schoolId, year, undefined);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

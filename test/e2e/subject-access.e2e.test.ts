@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { IncidentStore } from '../../records/incident-store';
 import { PupilRegisterStore } from '../../records/pupil-register-store';
 import { seedIncident } from '../support/tab-auth';
 import { newUser } from '../support/teams-activities';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { launchChromium } from '../support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const dsl = newUser('Dsl');
 const coordinator = newUser('Coordinator');
 
@@ -17,7 +15,6 @@ describe('subject access from the Incidents tab (headless Chromium)', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
     app = await startTestApp({
       roles: { staff: [dsl, coordinator], dsl: [dsl], coordinator: [coordinator] },
       env: { SECRET_LOCAL_IDENTITY_KEY: randomBytes(32).toString('hex') },
@@ -32,7 +29,7 @@ describe('subject access from the Incidents tab (headless Chromium)', () => {
       involved: [{ kind: 'pupil', pupilId: 'P-1' }, { kind: 'pupil', pupilId: 'P-2' }],
       description: 'Barnaby shared a photo of Marigold without asking.',
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

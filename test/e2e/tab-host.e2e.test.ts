@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Route } from 'playwright-core';
+import { type Browser, type BrowserContext, type Route } from 'playwright-core';
 import { startTestIdentityProvider, type TestIdentityProvider } from '../support/tab-auth';
 import { newUser } from '../support/teams-activities';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { launchChromium } from '../support/chromium';
 
 /**
  * Each tab page inside a host page that plays Teams' part, in headless Chromium.
@@ -18,8 +19,6 @@ import { startTestApp, type TestApp } from '../support/test-app';
  * https://teams.microsoft.com and the app as https://esafety.example.test; Playwright answers both from this
  * machine (the app's requests are passed to the real server on loopback), and nothing leaves it.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const HOST_ORIGIN = 'https://teams.microsoft.com';
 const APP_ORIGIN = 'https://esafety.example.test';
 const APP_ID = '00000000-0000-4000-8000-00000000a11d';
@@ -82,7 +81,6 @@ describe('tab pages inside a Teams host frame', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
     idp = await startTestIdentityProvider();
     const roles = ['staff', 'coordinator', 'dsl', 'headteacher', 'governor', 'admin'] as const;
     // Deployed, as a school runs it: Teams SSO only, no local sign-in routes.
@@ -91,7 +89,7 @@ describe('tab pages inside a Teams host frame', () => {
       env: { ...idp.env, APP_PUBLIC_URL: APP_ORIGIN, MicrosoftAppId: APP_ID, MicrosoftAppPassword: 'not-a-real-secret', AUTH_AUDIENCE: idp.audience },
     });
     expect(app.services.config.deployed).toBe(true);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { type Browser } from 'playwright-core';
 import { IncidentStore } from '../../records/incident-store';
 import { PupilRegisterStore } from '../../records/pupil-register-store';
 import { createGatewayForFake, GraphFake } from '../support/graph-fake';
 import { seedIncident } from '../support/tab-auth';
 import { newUser } from '../support/teams-activities';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { launchChromium, waitForTabReady } from '../support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const governor = newUser('Governor');
 const coordinator = newUser('Coordinator');
 const admin = newUser('Admin');
@@ -19,7 +18,6 @@ describe('tab pages in headless Chromium (local identity)', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
     mkdirSync('test-results', { recursive: true });
     app = await startTestApp({
       roles: { staff: [coordinator], coordinator: [coordinator], governor: [governor], admin: [admin] },
@@ -32,7 +30,7 @@ describe('tab pages in headless Chromium (local identity)', () => {
     for (const [i, type] of types.entries()) {
       await seedIncident(deps, app.schoolId, { reference: `ES-2026-03${String(i).padStart(2, '0')}`, type, yearGroups: [i % 2 ? 'Year 3' : 'Year 5'], createdAt: `2026-${i < 4 ? '10' : '03'}-1${i}T09:00:00.000Z` });
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -51,7 +49,7 @@ describe('tab pages in headless Chromium (local identity)', () => {
   it('renders the summary with charts and tables for a governor', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 1800 } });
     await page.goto(`${app.url}/tab/summary.html?as=${governor.aadObjectId}`);
-    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    await waitForTabReady(page);
     expect(await page.locator('svg.chart').count()).toBeGreaterThanOrEqual(5);
     expect(await page.locator('section.panel table').count()).toBeGreaterThanOrEqual(6);
     const text = await page.locator('main').innerText();
@@ -71,7 +69,7 @@ describe('tab pages in headless Chromium (local identity)', () => {
   it('lets the coordinator close an incident from the triage view', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
     await page.goto(`${app.url}/tab/incidents.html?as=${coordinator.aadObjectId}`);
-    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    await waitForTabReady(page);
     await page.click('a[href="#ES-2026-0300"]');
     await page.waitForSelector('#close-form');
     await page.fill('#close-form textarea[name="decision"]', 'No further action');
@@ -99,7 +97,7 @@ describe('tab pages in headless Chromium (local identity)', () => {
     fake.intercept();
     page.on('dialog', (dialog) => void dialog.accept());
     await page.goto(`${app.url}/tab/admin.html?as=${admin.aadObjectId}`);
-    await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    await waitForTabReady(page);
     expect(await page.locator('#enforcement').innerText()).toMatch(/No audit has run yet/);
     const roll = ['Adno,Forename,Surname,Year,Reg Group', '007701,Perpetua,Wrenfield,4,4W', '007702,Cosmo,Hatherleigh,4,4W', '007703,,Blank,4,4W'].join('\r\n');
     await page.setInputFiles('input[name="csv"]', { name: 'roll.csv', mimeType: 'text/csv', buffer: Buffer.from(roll) });

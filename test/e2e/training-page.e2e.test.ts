@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { TrainingStore } from '../../records/training-store';
 import { newUser, type TeamsUser } from '../support/teams-activities';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { launchChromium, waitForTabReady } from '../support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const teacher = newUser('Teacher');
 const governor = newUser('Governor');
 const coordinator = newUser('Coordinator');
@@ -17,13 +15,12 @@ describe('the training page in headless Chromium', () => {
   const now = new Date('2026-11-23T09:00:00Z');
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with "sudo apt-get install chromium" to run the browser tests.`);
     app = await startTestApp({
       roles: { staff: [teacher, coordinator], coordinator: [coordinator], governor: [governor] },
       env: { SECRET_LOCAL_IDENTITY_KEY: randomBytes(32).toString('hex') },
       overrides: { clock: () => now },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -34,7 +31,7 @@ describe('the training page in headless Chromium', () => {
   async function open(user: TeamsUser, ready = true): Promise<Page> {
     const page = await browser.newPage();
     await page.goto(`${app.url}/tab/training.html?as=${user.aadObjectId}`);
-    if (ready) await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 15_000 }).catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await page.locator('#status').textContent()}`); });
+    if (ready) await waitForTabReady(page);
     return page;
   }
 
