@@ -6,6 +6,7 @@ import { routeBodyPolicy } from '../tab/server/api-responses';
 import { createBodyReader, type BodyTimeouts } from './http-body';
 import { guardBotResponse, installSafeErrors } from './http-errors';
 import { installSecurityHeaders } from './http-headers';
+import { installHeaderDeadline } from './http-deadlines';
 
 export interface RunningServer {
   server: Server;
@@ -40,6 +41,7 @@ export function createServer(input: AppServices | Deployment, timeouts: HttpTime
   const server = restify.createServer({ name: 'e-safety-for-teams', handleUncaughtExceptions: false });
   server.server.headersTimeout = timeouts.headersMs;
   server.server.requestTimeout = Math.max(timeouts.requestMs, timeouts.headersMs);
+  installHeaderDeadline(server.server, timeouts.headersMs);
   installSecurityHeaders(server, { deployed: primary.config.deployed });
   installSafeErrors(server, primary.logger);
   // CloudAdapter reads the parsed activity from req.body, so the body reader must come first. It counts the

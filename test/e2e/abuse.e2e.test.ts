@@ -266,6 +266,25 @@ describe('a server that bad input cannot kill', () => {
     await expectStillServing();
   });
 
+  it('cuts off headers that drip in a byte at a time, within the header time limit (not node\'s 30 s check interval later)', async () => {
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write('POST /api/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Drip: ');
+        const drip = setInterval(() => socket.write('a'), 200);
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          clearInterval(drip);
+          resolve();
+        });
+      });
+    });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUTS.headersMs - 100);
+    expect(elapsed).toBeLessThan(TIMEOUTS.headersMs + 3_000);
+    await expectStillServing();
+  });
+
   it('turns 200 KB of "<" sent to "Report this message" into the report form at once', async () => {
     const started = Date.now();
     const response = await postActivity(
