@@ -106,8 +106,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'DPO_PHONE', purpose: 'The DPO\'s telephone number, shown in the privacy notice' },
   { name: 'LOCAL_AUTHORITY_NAME', purpose: 'The local authority whose LADO and children\'s social care the school refers to, named in the privacy notice' },
   { name: 'APP_PUBLIC_URL', purpose: 'Public https origin of the app (tab pages, manifest); local default is http://localhost:PORT', default: '' },
-  { name: 'AUTH_ISSUER', purpose: 'Expected issuer of tab SSO tokens; defaults to Entra v2 for MicrosoftAppTenantId', default: '' },
-  { name: 'AUTH_JWKS_URI', purpose: 'Signing keys for tab SSO tokens; defaults to Entra\'s for the tenant', default: '' },
+  { name: 'AUTH_ISSUER', purpose: 'Expected issuer of tab SSO tokens, {tenantid} standing for the token\'s tenant; defaults to Entra v2 for each allowed tenant', default: '' },
+  { name: 'AUTH_JWKS_URI', purpose: 'Signing keys for tab SSO tokens, {tenantid} as in AUTH_ISSUER; defaults to Entra\'s for each allowed tenant', default: '' },
   { name: 'AUTH_AUDIENCE', purpose: 'Expected audience of tab SSO tokens; defaults to api://<domain>/<MicrosoftAppId>', default: '' },
   { name: 'SECRET_LOCAL_IDENTITY_KEY', purpose: 'Signs the stand-in identity for the tab outside Teams (local development only)', secret: true },
 ];

@@ -105,9 +105,16 @@ export interface AppConfig {
   tab: {
     /** Public https origin the tab is served from (for the manifest and CSP). */
     publicUrl: string;
+    /** The expected issuer; `{tenantid}` stands for the token's tenant (Entra's own multi-tenant form). */
     authIssuer: string;
+    /** Where the signing keys are published; `{tenantid}` as in `authIssuer`. */
     authJwksUri: string;
     authAudience: string;
+    /**
+     * Tenants whose users may sign in to this school's tabs: the school's own. At the deployment (the trust's router),
+     * every school's tenant, as for the bot's `allowedTenantIds`.
+     */
+    tenantIds: string[];
     /** Signs the stand-in identity used outside Teams in local development; empty disables it. */
     localIdentitySecret: string | undefined;
   };
@@ -162,6 +169,8 @@ export function schoolConfigs(config: AppConfig): AppConfig[] {
     school: { id: entry.id, name: entry.name, domain: entry.domain, responseMatrixFile: entry.responseMatrixFile ?? config.school.responseMatrixFile, repeatIncidentThreshold: config.school.repeatIncidentThreshold },
     roles: { ...config.roles, file: entry.rolesFile ?? config.roles.file, groups: entry.roleGroups ?? config.roles.groups },
     aup: { ...config.aup, documentsDir: entry.aupDocumentsDir ?? config.aup.documentsDir },
+    // Each school's pages take sign-ins from its own tenant only.
+    tab: { ...config.tab, tenantIds: [entry.tenantId ?? (config.bot.tenantId || config.graph.tenantId).toLowerCase()].filter(Boolean) },
   }));
 }
 
@@ -386,6 +395,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
       authIssuer: '',
       authJwksUri: '',
       authAudience: '',
+      tenantIds: [],
       localIdentitySecret: optional('SECRET_LOCAL_IDENTITY_KEY'),
     },
     retention: { fallbackYears: integer('RETENTION_FALLBACK_YEARS', 1, 100), from: oneOf('RETENTION_FALLBACK_FROM', ['created', 'closed']) },
@@ -409,8 +419,12 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): A
   const publicUrl = (text('APP_PUBLIC_URL') || `http://localhost:${config.port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s/]+$/.test(publicUrl)) problems.push(`APP_PUBLIC_URL must be an origin such as https://esafety.example.org (got "${publicUrl}").`);
   config.tab.publicUrl = publicUrl;
-  config.tab.authIssuer = text('AUTH_ISSUER') || (tenantForAuth ? `https://login.microsoftonline.com/${tenantForAuth}/v2.0` : '');
-  config.tab.authJwksUri = text('AUTH_JWKS_URI') || (tenantForAuth ? `https://login.microsoftonline.com/${tenantForAuth}/discovery/v2.0/keys` : '');
+  // Entra v2 tokens name their tenant in the issuer; a trust spread over tenants checks each token against its own.
+  // https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-the-issuer
+  config.tab.tenantIds = [...new Set([tenantForAuth, ...(trustSchools ?? []).map((s) => s.tenantId ?? '')].filter(Boolean).map((t) => t.toLowerCase()))];
+  const anyTenant = config.tab.tenantIds.length > 0;
+  config.tab.authIssuer = text('AUTH_ISSUER') || (anyTenant ? 'https://login.microsoftonline.com/{tenantid}/v2.0' : '');
+  config.tab.authJwksUri = text('AUTH_JWKS_URI') || (anyTenant ? 'https://login.microsoftonline.com/{tenantid}/discovery/v2.0/keys' : '');
   config.tab.authAudience = text('AUTH_AUDIENCE') || (config.bot.appId ? `api://${new URL(publicUrl).host}/${config.bot.appId}` : '');
   if (config.bot.appId && (!config.tab.authIssuer || !config.tab.authJwksUri)) {
     problems.push('MicrosoftAppTenantId (or AUTH_ISSUER and AUTH_JWKS_URI) is required so the tab can check sign-in tokens.');

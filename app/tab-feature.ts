@@ -40,7 +40,7 @@ export function createTabTokenValidator(config: AppConfig): TabTokenValidator {
     issuer: config.tab.authIssuer,
     jwksUri: config.tab.authJwksUri,
     audience: config.tab.authAudience,
-    tenantId: config.bot.tenantId || config.graph.tenantId,
+    tenantIds: config.tab.tenantIds,
     localIdentitySecret: localIdentitySecretOf(config),
   });
 }

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 
 /** Issuer and audience of the stand-in identity used outside Teams in local development. */
 export const LOCAL_ISSUER = 'urn:esafety:local-identity';
@@ -14,11 +14,13 @@ const LOCAL_TOKEN_SECONDS = 15 * 60;
 export const TAB_SCOPE = 'access_as_user';
 
 export interface TabTokenOptions {
+  /** The expected issuer; `{tenantid}` is replaced by the token's tenant, as in Entra's multi-tenant metadata. */
   issuer: string;
+  /** The signing keys' address; `{tenantid}` as in `issuer`. */
   jwksUri: string;
   audience: string;
-  /** The school's tenant: a token from any other tenant is refused. */
-  tenantId: string;
+  /** The tenants whose users may sign in: a token from any other tenant is refused before its keys are fetched. */
+  tenantIds: readonly string[];
   /** When set, HS256 tokens signed with it (from /tab/dev-login) are accepted too. */
   localIdentitySecret: string | undefined;
 }
@@ -30,12 +32,24 @@ export type TokenCheck = { ok: true; objectId: string } | { ok: false; reason: s
  * tenant and the `access_as_user` scope; the caller is the `oid` claim. Roles are never read from the token.
  */
 export class TabTokenValidator {
-  private readonly keys: JWTVerifyGetKey | undefined;
+  /** One key set per address: with `{tenantid}` in the address, one per allowed tenant (a trust has a handful). */
+  private readonly keys = new Map<string, JWTVerifyGetKey>();
+  private readonly tenants: ReadonlySet<string>;
   private readonly localKey: Uint8Array | undefined;
 
   constructor(private readonly options: TabTokenOptions) {
-    this.keys = options.jwksUri ? createRemoteJWKSet(new URL(options.jwksUri), { cooldownDuration: 30_000, timeoutDuration: 5_000 }) : undefined;
+    this.tenants = new Set(options.tenantIds.map((t) => t.toLowerCase()));
     this.localKey = options.localIdentitySecret ? new TextEncoder().encode(options.localIdentitySecret) : undefined;
+  }
+
+  private keysFor(tenantId: string): JWTVerifyGetKey {
+    const uri = this.options.jwksUri.replaceAll('{tenantid}', tenantId);
+    let keys = this.keys.get(uri);
+    if (!keys) {
+      keys = createRemoteJWKSet(new URL(uri), { cooldownDuration: 30_000, timeoutDuration: 5_000 });
+      this.keys.set(uri, keys);
+    }
+    return keys;
   }
 
   async validate(token: string): Promise<TokenCheck> {
@@ -51,15 +65,20 @@ export class TabTokenValidator {
         const { payload } = await jwtVerify(token, this.localKey, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'oid'] });
         return typeof payload.oid === 'string' ? { ok: true, objectId: payload.oid } : { ok: false, reason: 'no-oid' };
       }
-      if (!this.keys || !this.options.issuer || !this.options.audience || !this.options.tenantId) return { ok: false, reason: 'sso-not-configured' };
-      const { payload } = await jwtVerify(token, this.keys, {
-        issuer: this.options.issuer,
+      if (!this.options.jwksUri || !this.options.issuer || !this.options.audience || this.tenants.size === 0) return { ok: false, reason: 'sso-not-configured' };
+      // The tenant is read before the signature is checked only to choose which tenant's keys and issuer to check
+      // it against; a tenant not allowed here is refused without fetching anything.
+      const claimed = decodeJwt(token).tid;
+      const tenantId = typeof claimed === 'string' ? claimed.toLowerCase() : '';
+      if (!this.tenants.has(tenantId)) return { ok: false, reason: 'wrong-tenant' };
+      const { payload } = await jwtVerify(token, this.keysFor(tenantId), {
+        issuer: this.options.issuer.replaceAll('{tenantid}', tenantId),
         audience: acceptedAudiences(this.options.audience),
         algorithms: ['RS256'],
         requiredClaims: ['exp', 'oid', 'tid'],
         clockTolerance: 60,
       });
-      if (payload.tid !== this.options.tenantId) return { ok: false, reason: 'wrong-tenant' };
+      if (typeof payload.tid !== 'string' || payload.tid.toLowerCase() !== tenantId) return { ok: false, reason: 'wrong-tenant' };
       // `scp` is one space-separated string of the delegated scopes granted.
       if (typeof payload.scp !== 'string' || !payload.scp.split(' ').includes(TAB_SCOPE)) return { ok: false, reason: payload.scp === undefined ? 'app-only-token' : 'missing-scope' };
       return typeof payload.oid === 'string' ? { ok: true, objectId: payload.oid } : { ok: false, reason: 'no-oid' };

@@ -9,7 +9,7 @@ describe('tab tokens: the access_as_user scope', () => {
 
   beforeAll(async () => {
     idp = await startTestIdentityProvider();
-    validator = new TabTokenValidator({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: idp.audience, tenantId: idp.tenantId, localIdentitySecret: undefined });
+    validator = new TabTokenValidator({ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: idp.audience, tenantIds: [idp.tenantId], localIdentitySecret: undefined });
   });
   afterAll(() => idp.close());
 

@@ -9,7 +9,7 @@ describe('tab tokens', () => {
     expect(acceptedAudiences(audience)).toEqual(accepted);
   });
 
-  const options = { issuer: '', jwksUri: '', audience: '', tenantId: '' };
+  const options = { issuer: '', jwksUri: '', audience: '', tenantIds: [] };
 
   it('accepts a local identity only when the secret is set, and only with that secret', async () => {
     const token = await issueLocalIdentity('secret-one-0123456789', 'e5afe000-0000-4000-8000-000000000106', new Date());
