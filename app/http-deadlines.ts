@@ -25,7 +25,7 @@ export function installHeaderDeadline(server: HttpServer, headersMs: number): vo
     arm(socket);
     socket.once('close', () => clearTimeout(state.get(socket)?.timer));
   });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const headersIn = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket;
     const entry = state.get(socket);
     if (!entry) return;
@@ -43,5 +43,12 @@ export function installHeaderDeadline(server: HttpServer, headersMs: number): vo
     };
     res.once('finish', finished);
     res.once('close', finished);
-  });
+  };
+  // A request's headers are complete when node emits it as `request`, or as `checkContinue` for `Expect:
+  // 100-continue` when someone listens for that (restify does, before this is installed). Listening changes what node
+  // does, so only events that already have a listener are joined: without one, node answers `Expect: 100-continue`
+  // itself and emits `request`, answers any other expectation with 417, and destroys upgrade and CONNECT sockets.
+  server.on('request', headersIn);
+  if (server.listenerCount('checkContinue') > 0) server.on('checkContinue', headersIn);
+  if (server.listenerCount('checkExpectation') > 0) server.on('checkExpectation', headersIn);
 }

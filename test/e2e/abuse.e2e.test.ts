@@ -285,6 +285,19 @@ describe('a server that bad input cannot kill', () => {
     await expectStillServing();
   });
 
+  it('closes an upgrade request that nothing handles within the header time limit, instead of holding it open', async () => {
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write('GET /api/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve());
+      });
+    });
+    expect(Date.now() - started).toBeLessThan(TIMEOUTS.headersMs + 3_000);
+    await expectStillServing();
+  });
+
   it('turns 200 KB of "<" sent to "Report this message" into the report form at once', async () => {
     const started = Date.now();
     const response = await postActivity(

@@ -1,4 +1,4 @@
-import { createServer, request, Agent, type Server } from 'node:http';
+import { createServer, request, Agent, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { installHeaderDeadline } from '../../../app/http-deadlines';
 
@@ -48,6 +48,26 @@ describe('installHeaderDeadline', () => {
     running = await serve(200, 800);
     const { text } = await closeAfter(running.port, (socket) => socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
     expect(text).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*done$/);
+  });
+
+  it('never cuts an Expect: 100-continue request once its headers are in, when a checkContinue listener answers it (as restify does)', async () => {
+    const server = createServer();
+    const handle = (_req: unknown, res: ServerResponse): void => {
+      setTimeout(() => res.end('done'), 800);
+    };
+    server.on('checkContinue', (req, res) => {
+      res.writeContinue();
+      handle(req, res);
+    });
+    server.on('request', handle);
+    installHeaderDeadline(server, 200);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    running = { server, port: (server.address() as AddressInfo).port };
+    const { text } = await closeAfter(running.port, (socket) => {
+      socket.write('POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n');
+      socket.once('data', () => socket.write('{}'));
+    });
+    expect(text).toMatch(/^HTTP\/1\.1 100 Continue[\s\S]*HTTP\/1\.1 200 OK[\s\S]*done$/);
   });
 
   it('gives a kept-alive connection a fresh deadline after each answer, and closes it when no request follows', async () => {
