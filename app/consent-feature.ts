@@ -24,8 +24,8 @@ export function consentRecordSource(context: Pick<FeatureContext, 'tables'>): Pe
 
 /**
  * Photo and video consent: `/consent` in the bot for staff, and the register in the tab for the coordinator,
- * DSL, head and IT admin (forms, withdrawals, history, coverage). A job deletes leavers' consent after the leaver
- * grace, as the privacy notice says; every instance runs it, and a second deletion finds nothing.
+ * DSL, head and IT admin (forms, withdrawals, history, coverage). A job deletes a leaver's consent once the leavers
+ * run has deleted their account, as the privacy notice says; every instance runs it, and a second deletion finds nothing.
  */
 export const consentFeature: FeatureFactory = (context) => {
   const consent = consentDependencies(context);
@@ -40,7 +40,7 @@ export const consentFeature: FeatureFactory = (context) => {
         everyMs: 6 * 60 * 60_000,
         run: async () => {
           const deps = { schoolId: consent.schoolId, store: new ConsentStore(context.tables), pupils: new PupilRegisterStore(context.tables), audit: context.audit, clock: context.clock };
-          const { pupils, rows } = await deleteLeaversConsent(deps, context.config.pupils.leaverGraceDays);
+          const { pupils, rows } = await deleteLeaversConsent(deps);
           if (pupils > 0) logger.info('consent.leavers-deleted', { pupils, rows });
         },
       },

@@ -98,14 +98,15 @@ export class ConsentStore {
   }
 
   /**
-   * Deletes every row about one pupil (states and chronology), 100 to a transaction. Safe to repeat: a row that
+   * Deletes every row about one pupil, 100 to a transaction: the chronology first and the states last, so that a
+   * deletion cut short leaves the state rows by which the next run finds the pupil again. Safe to repeat: a row that
    * another instance deleted first ends the batch with 404, and the rest are deleted one by one. Returns the rows deleted.
    */
   async deletePupilConsent(schoolId: string, pupilId: string): Promise<number> {
     return guardStorage('delete consent', async () => {
       const table = await this.table();
       const keys: string[] = [];
-      for (const prefix of [`state|${pupilKey(pupilId)}|`, `event|${pupilKey(pupilId)}|`]) {
+      for (const prefix of [`event|${pupilKey(pupilId)}|`, `state|${pupilKey(pupilId)}|`]) {
         for await (const entity of table.listEntities<StateEntity>({ queryOptions: { filter: prefixFilter(schoolId, prefix), select: ['RowKey'] } })) keys.push(entity.rowKey);
       }
       let deleted = 0;

@@ -204,6 +204,7 @@ export class IncidentStore {
       ...(options.auditRows ?? []).map((row): TransactionAction => ['create', row]),
       ...(options.counts ?? []).map((count): TransactionAction => ['create', pendingCountEntity(schoolId, count, record.createdAt)]),
     ];
+    if (actions.length > MAX_TRANSACTION_ACTIONS) throw new Error(`A new incident can write at most ${MAX_TRANSACTION_ACTIONS} rows (${actions.length} asked for: too many alert recipients).`);
     try {
       const response = await guardStorage('create incident', async () => (await this.table()).submitTransaction(actions));
       const written = alerts.map((alert): AlertRecord => ({

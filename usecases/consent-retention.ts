@@ -11,34 +11,29 @@ export interface ConsentRetentionDependencies {
   clock: () => Date;
 }
 
-const DAY_MS = 86_400_000;
-
 /**
  * Whether a pupil's consent is past keeping. The privacy notice says consent is kept while the pupil is at the
- * school: it goes once the pupil has been off the roll for the leaver grace (LEAVER_GRACE_DAYS, the same days after
- * which their account is deleted), so a pupil taken off the roll by mistake and put back keeps it.
+ * school: it goes when the leavers run deletes the pupil's account, which it does only for a pupil still off the roll
+ * after the leaver grace (LEAVER_GRACE_DAYS). A pupil merely disabled keeps it: they may be back on the roll, waiting
+ * for their account to be enabled again.
  */
-export function consentExpired(pupil: Pick<PupilRecord, 'status' | 'disabledAt' | 'deletedAt'> | undefined, graceDays: number, now: Date): boolean {
-  if (!pupil || (pupil.status !== 'leaver-disabled' && pupil.status !== 'deleted')) return false;
-  const left = pupil.disabledAt ?? pupil.deletedAt;
-  if (!left) return pupil.status === 'deleted';
-  return Date.parse(left) + graceDays * DAY_MS <= now.getTime();
+export function consentExpired(pupil: Pick<PupilRecord, 'status'> | undefined): boolean {
+  return pupil?.status === 'deleted';
 }
 
 /**
- * Deletes the consent (states and history) of every pupil who has left for longer than the grace, with an audit
- * entry per pupil naming only the register id. Safe on every instance at once: a second deletion finds nothing.
+ * Deletes the consent (history, then states) of every pupil whose account the leavers run has deleted, with an
+ * audit entry per pupil naming only the register id. Safe on every instance at once: a second deletion finds nothing.
  * A pupil whose consent was recorded but who is not on the register at all is left alone (the register decides).
  */
-export async function deleteLeaversConsent(deps: ConsentRetentionDependencies, graceDays: number): Promise<{ pupils: number; rows: number }> {
+export async function deleteLeaversConsent(deps: ConsentRetentionDependencies): Promise<{ pupils: number; rows: number }> {
   const [states, register] = await Promise.all([deps.store.listConsentStates(deps.schoolId), deps.pupils.listPupils(deps.schoolId)]);
   if (states.size === 0) return { pupils: 0, rows: 0 };
   const byId = new Map(register.map((p) => [p.externalId, p]));
-  const now = deps.clock();
   let pupils = 0;
   let rows = 0;
   for (const pupilId of states.keys()) {
-    if (!consentExpired(byId.get(pupilId), graceDays, now)) continue;
+    if (!consentExpired(byId.get(pupilId))) continue;
     const deleted = await deps.store.deletePupilConsent(deps.schoolId, pupilId);
     if (deleted === 0) continue;
     pupils++;

@@ -382,7 +382,11 @@ export async function catchUpIncidentCounts(
   return { pending: pending.length };
 }
 
-/** Rebuilds every month's counters from the incidents and their chronologies (back-fill, or repair after a crash). */
+/**
+ * Rebuilds every month's counters from the incidents and their chronologies (a back-fill). Run it only while no
+ * count is pending (`PendingCountStore.listPendingCounts` empty): a pending change is already in what it rebuilds, and
+ * the catch-up would then add it again. Nothing in the product runs it; the tests use it to prove the live counts.
+ */
 export async function rebuildIncidentAggregates(deps: { incidents: Pick<IncidentStore, 'listIncidents' | 'listChronology'>; aggregates: Pick<IncidentAggregateStore, 'replaceAll'> }, schoolId: string): Promise<{ incidents: number; months: number }> {
   const months = new Map<string, MonthCounters>();
   const incidents = await deps.incidents.listIncidents(schoolId);

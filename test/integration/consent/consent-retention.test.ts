@@ -33,27 +33,26 @@ function given(pupilId: string, area: ConsentArea, sequence: number, status: 'gi
   return { next, event, etag: undefined as string | undefined };
 }
 
-describe('consentExpired: consent is kept while the pupil is at the school, and for the leaver grace after', () => {
+describe('consentExpired: consent is kept until the leavers run deletes the pupil’s account', () => {
   it.each([
     ['on roll', pupil('A', 'active'), false],
     ['pending account', pupil('A', 'pending'), false],
-    ['left 10 days ago, grace 30', pupil('A', 'leaver-disabled', 10), false],
-    ['left 30 days ago, grace 30', pupil('A', 'leaver-disabled', 30), true],
-    ['left 200 days ago', pupil('A', 'leaver-disabled', 200), true],
-    ['account deleted, no date kept', pupil('A', 'deleted'), true],
+    ['disabled 10 days ago', pupil('A', 'leaver-disabled', 10), false],
+    ['disabled 200 days ago (perhaps back on the roll, waiting to be enabled)', pupil('A', 'leaver-disabled', 200), false],
+    ['account deleted by the leavers run', pupil('A', 'deleted'), true],
     ['not on the register at all', undefined, false],
   ])('%s', (_label, record, expired) => {
-    expect(consentExpired(record, 30, now)).toBe(expired);
+    expect(consentExpired(record)).toBe(expired);
   });
 });
 
 describe('deleteLeaversConsent against Azurite', () => {
-  it('deletes a leaver’s states and history after the grace, audits it by register id, keeps everyone else, and can run twice at once', async () => {
+  it('deletes a deleted leaver’s states and history, audits it by register id, keeps everyone else, and can run twice at once', async () => {
     const tables = new Tables({ connectionString: testTablesConnectionString() });
     const schoolId = uniqueSchoolId('consentret');
     const store = new ConsentStore(tables);
     const audit = new AuditStore(tables, () => now);
-    await new PupilRegisterStore(tables).savePupils(schoolId, [pupil('P-STAYS', 'active'), pupil('P-LEFT', 'leaver-disabled', 45), pupil('P-JUSTLEFT', 'leaver-disabled', 5)]);
+    await new PupilRegisterStore(tables).savePupils(schoolId, [pupil('P-STAYS', 'active'), pupil('P-LEFT', 'deleted', 45), pupil('P-JUSTLEFT', 'leaver-disabled', 5)]);
     for (const id of ['P-STAYS', 'P-LEFT', 'P-JUSTLEFT', 'P-UNKNOWN']) {
       expect(await store.applyConsentChanges(schoolId, id, [given(id, 'media', 1), given(id, 'display-in-school', 1)])).toBe(true);
     }
@@ -61,7 +60,7 @@ describe('deleteLeaversConsent against Azurite', () => {
     expect(await store.applyConsentChanges(schoolId, 'P-LEFT', [{ ...given('P-LEFT', 'media', 2, 'withdrawn'), etag: media.etag }])).toBe(true);
 
     const deps = { schoolId, store, pupils: new PupilRegisterStore(tables), audit, clock: () => now };
-    const [a, b] = await Promise.all([deleteLeaversConsent(deps, 30), deleteLeaversConsent(deps, 30)]);
+    const [a, b] = await Promise.all([deleteLeaversConsent(deps), deleteLeaversConsent(deps)]);
     // Two states and three history lines, deleted once between the two runs.
     expect(a.rows + b.rows).toBe(5);
 
@@ -72,6 +71,6 @@ describe('deleteLeaversConsent against Azurite', () => {
 
     const entries = (await audit.listAudit(schoolId)).filter((e) => e.action === 'consent.delete-leaver');
     expect(entries.map((e) => [e.target, e.actorId])).toEqual([['pupil:P-LEFT', 'system']]);
-    expect(await deleteLeaversConsent(deps, 30)).toEqual({ pupils: 0, rows: 0 });
+    expect(await deleteLeaversConsent(deps)).toEqual({ pupils: 0, rows: 0 });
   });
 });
