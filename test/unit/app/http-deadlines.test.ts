@@ -50,6 +50,12 @@ describe('installHeaderDeadline', () => {
     expect(text).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*done$/);
   });
 
+  it('never cuts pipelined requests whose headers arrived together, while the first is still being answered', async () => {
+    running = await serve(200, 500);
+    const { text } = await closeAfter(running.port, (socket) => socket.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    expect(text.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+  });
+
   it('never cuts an Expect: 100-continue request once its headers are in, when a checkContinue listener answers it (as restify does)', async () => {
     const server = createServer();
     const handle = (_req: unknown, res: ServerResponse): void => {
