@@ -115,7 +115,8 @@ async function main(): Promise<void> {
     console.log(`ratio:                  ${(stats.roundTrips / minimum).toFixed(2)}x (target <= 1.2x)`);
     console.log(`wall time:              ${formatMs(wallMs)}`);
     console.log(`ideal (trips x latency / concurrency): ${formatMs(idealMs)}`);
-    console.log(`wall / ideal:           ${(wallMs / idealMs).toFixed(2)}x (target <= 1.5x)`);
+    // With the quotas enforced, the run waits on its own budget by design: the target is wall / quota floor, above.
+    console.log(`wall / ideal:           ${(wallMs / idealMs).toFixed(2)}x (no target: this ideal ignores Graph's quotas; the run is judged by wall / floor above)`);
     console.log(`  of which Retry-After waits: ${formatMs(sleptMs)}; wall time without them: ${formatMs(wallMs - sleptMs)} = ${((wallMs - sleptMs) / idealMs).toFixed(2)}x ideal`);
     console.log(`  time inside Graph calls:    ${formatMs(operations.reduce((s, op) => s + op.ms, 0))}; the rest is Azure Tables (register, audit) and CPU`);
     const peakMb = Math.max(done.rss.maxRssMb, done.rss.sampledPeakMb);
